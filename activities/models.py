@@ -1,0 +1,333 @@
+"""What happened: activity types, activities and what hangs off them."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from contacts.models import (
+    Color,
+    Contact,
+    Membership,
+    Note,
+    Segment,
+    Workspace,
+    WorkspaceQuerySet,
+    color_constraint,
+)
+
+
+class ActivityType(models.Model):
+    """A kind of timeline entry. Keys are unique per workspace (`call`, `api:message`, …)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="activity_types"
+    )
+    key = models.CharField(max_length=100)
+    name = models.CharField(max_length=100)
+    icon = models.CharField(max_length=30, default="bolt")
+    color = models.CharField(max_length=10, choices=Color.choices, default=Color.GRAY)
+    builtin = models.BooleanField(default=False, editable=False)
+    loggable = models.BooleanField(
+        default=False, help_text="Offered in the Log activity form (staff log it by hand)."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = WorkspaceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "key"], name="activity_type_unique_key"),
+            models.CheckConstraint(condition=~Q(key=""), name="activity_type_key_not_empty"),
+            color_constraint("activity_type_color_in_palette"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ActivityQuerySet(WorkspaceQuerySet):
+    def visible_to(self, membership: Membership) -> "ActivityQuerySet":
+        """Entries this member may see: unrestricted ones, and those targeted at them."""
+        identities = [str(membership.user_id), membership.user.get_username()]
+        if membership.is_admin:
+            identities += ADMIN_GROUP_IDENTITIES
+        targeted = Target.objects.filter(
+            kind=Target.Kind.IDENTITY, target_id__in=identities
+        ).values("activity_id")
+        return self.filter(workspace_id=membership.workspace_id).filter(
+            Q(restricted=False) | Q(pk__in=targeted)
+        )
+
+
+class Activity(models.Model):
+    """One entry of a timeline, shown on the timeline of each contact it concerns."""
+
+    class Source(models.TextChoices):
+        UI = "ui", "UI"
+        API = "api", "API"
+        SYSTEM = "system", "System"
+        IMPORT = "import", "Import"
+
+    class ActorKind(models.TextChoices):
+        USER = "user"
+        ASSISTANT = "assistant"
+        INTEGRATION = "integration"
+        SYSTEM = "system"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="activities")
+    type = models.ForeignKey(ActivityType, on_delete=models.PROTECT, related_name="activities")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.UI)
+    contacts = models.ManyToManyField(
+        Contact, through="ActivityContact", related_name="activities", blank=True
+    )
+
+    occurred_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    title = models.CharField(max_length=500, blank=True)
+    body = models.TextField(blank=True, max_length=50_000)
+    # `body` rendered once when written (escaped, links and line breaks), so pages never
+    # re-render user text on every view.
+    body_html = models.TextField(blank=True, editable=False)
+
+    actor_kind = models.CharField(max_length=12, choices=ActorKind.choices, default="system")
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    actor_name = models.CharField(max_length=200, blank=True)
+    actor_external_id = models.CharField(max_length=200, blank=True)
+    actor_email = models.CharField(max_length=254, blank=True)
+    actor_avatar_url = models.CharField(max_length=500, blank=True)
+
+    sub_type = models.CharField(max_length=100, blank=True)
+    category = models.CharField(max_length=50, blank=True)
+    status = models.CharField(max_length=50, blank=True)
+    priority = models.CharField(max_length=50, blank=True)
+    # NULL rather than "" when absent, so the per-workspace unique constraint skips it.
+    external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+
+    reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    react_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reactions"
+    )
+    invite_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations"
+    )
+
+    # References to records that live in other systems, kept as their ids there.
+    account_id = models.CharField(max_length=100, blank=True)
+    opportunity_id = models.CharField(max_length=100, blank=True)
+    sequence_id = models.CharField(max_length=100, blank=True)
+    pipeline_stage_id = models.CharField(max_length=100, blank=True)
+    campaign_id = models.CharField(max_length=100, blank=True)
+    asset_type = models.CharField(max_length=100, blank=True)
+    asset_name = models.CharField(max_length=200, blank=True)
+    channel_id = models.CharField(max_length=100, blank=True)
+    event_id = models.CharField(max_length=100, blank=True)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=200, blank=True)
+    object_name = models.CharField(max_length=200, blank=True)
+
+    segment = models.ForeignKey(
+        Segment, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+    )
+    note = models.ForeignKey(
+        Note, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+    )
+
+    metadata = models.JSONField(default=dict, blank=True)
+    # The request body an integration sent, so its mirror can answer in the sender's own terms.
+    payload = models.JSONField(default=dict, blank=True, editable=False)
+    done_at = models.DateTimeField(null=True, blank=True)
+    # True when Identity targets limit who may see the entry (kept by the services).
+    restricted = models.BooleanField(default=False, editable=False)
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "activities"
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="activity_unique_external_id",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=["ui", "api", "system", "import"]),
+                name="activity_source_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(actor_kind__in=["user", "assistant", "integration", "system"]),
+                name="activity_actor_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("occurred_at")),
+                name="activity_ends_after_it_starts",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reply_to=models.F("id")) & ~Q(react_to=models.F("id")),
+                name="activity_not_its_own_parent",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "-occurred_at", "-id"], name="activity_feed"),
+            models.Index(
+                fields=["workspace", "type", "-occurred_at", "-id"], name="activity_feed_type"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or str(self.type)
+
+    @property
+    def actor_display(self) -> str:
+        if self.actor_name:
+            return self.actor_name
+        if self.actor_user_id:
+            return self.actor_user.get_full_name() or self.actor_user.get_username()
+        return "System" if self.actor_kind == self.ActorKind.SYSTEM else ""
+
+    @property
+    def is_task(self) -> bool:
+        return self.type.key == "task"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_task and self.done_at is None and self.occurred_at < timezone.now()
+
+
+class ActivityContact(models.Model):
+    """An activity on one contact's timeline.
+
+    `occurred_at` and `type` repeat the activity's so that a contact's timeline (and one
+    filtered by type) is a single index range scan, however many entries the contact has.
+    """
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="links")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="activity_links")
+    occurred_at = models.DateTimeField()
+    type = models.ForeignKey(ActivityType, on_delete=models.CASCADE, related_name="+")
+    pinned = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "contact"], name="activity_contact_unique"),
+            models.UniqueConstraint(
+                fields=["contact"], condition=Q(pinned=True), name="one_pinned_entry_per_contact"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["contact", "-occurred_at", "-activity"], name="timeline_contact"),
+            models.Index(
+                fields=["contact", "type", "-occurred_at", "-activity"],
+                name="timeline_contact_type",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.activity} on {self.contact}"
+
+
+class Attachment(models.Model):
+    class Kind(models.TextChoices):
+        FILE = "file"
+        LINK = "link"
+        VIDEO = "video"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(max_length=5, choices=Kind.choices, default=Kind.FILE)
+    external_id = models.CharField(
+        max_length=500, blank=True, help_text="The attachment's id in the sending system."
+    )
+    name = models.CharField(max_length=255, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    file = models.FileField(upload_to="attachments/%Y/%m/", blank=True, max_length=255)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["file", "link", "video"]), name="attachment_kind_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.url or self.external_id
+
+
+class Target(models.Model):
+    """Who may see an activity. An activity without targets is visible to every member."""
+
+    class Kind(models.TextChoices):
+        IDENTITY = "Identity"
+        EVERYONE = "Everyone"
+        MEMBERS = "Members"
+        PUBLIC = "Public"
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="targets")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.IDENTITY)
+    target_id = models.CharField(
+        max_length=200, blank=True, help_text="A user's id or username, or a group's name."
+    )
+    notify = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["Identity", "Everyone", "Members", "Public"]),
+                name="target_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="Identity") | ~Q(target_id=""),
+                name="identity_target_has_id",
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "target_id"], name="target_identity")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.target_id}".strip()
+
+
+# Identity target ids that stand for the workspace's admins.
+ADMIN_GROUP_IDENTITIES = ["administrators", "admins"]
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread(self) -> "NotificationQuerySet":
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="notifications")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "activity"], name="notification_unique")
+        ]
+        indexes = [models.Index(fields=["user", "workspace", "read_at"], name="notification_inbox")]
+
+    def __str__(self) -> str:
+        return f"{self.activity} for {self.user}"
