@@ -2,6 +2,7 @@
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -22,5 +23,5 @@ def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    # No request context: the failure may have come from it.
-    return render(request, "errors/500.html", {"plain": True}, status=500, using=None)
+    # Rendered without the request's context: the failure may have come from it.
+    return HttpResponse(loader.render_to_string("errors/500.html"), status=500)

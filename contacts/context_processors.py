@@ -1,8 +1,10 @@
 def workspace(request) -> dict:
-    if not request.user.is_authenticated:
+    # Error pages may render for a request the workspace middleware never saw.
+    membership = getattr(request, "membership", None)
+    if membership is None:
         return {}
     return {
-        "membership": request.membership,
-        "workspace": request.workspace,
+        "membership": membership,
+        "workspace": membership.workspace,
         "workspaces": request.user.workspaces.order_by("name"),
     }

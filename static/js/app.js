@@ -1,0 +1,26 @@
+// Page behaviour that htmx attributes cannot express. No inline scripts, so a strict CSP holds.
+// Both scripts are deferred, so htmx is loaded when this runs.
+
+// A form answered with 422 carries its errors: swap it in like a success.
+htmx.config.responseHandling = [
+  { code: "204", swap: false },
+  { code: "[23]..", swap: true },
+  { code: "422", swap: true },
+  { code: "[45]..", swap: false, error: true },
+];
+// Restore pages from the server, not a stale snapshot, when going back.
+htmx.config.historyCacheSize = 0;
+
+// Close an open header menu when clicking elsewhere or pressing Escape.
+document.addEventListener("click", (event) => {
+  for (const menu of document.querySelectorAll("details[data-menu][open]")) {
+    if (!menu.contains(event.target)) menu.removeAttribute("open");
+  }
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  for (const menu of document.querySelectorAll("details[data-menu][open]")) {
+    menu.removeAttribute("open");
+    menu.querySelector("summary").focus();
+  }
+});
