@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "contacts.middleware.CurrentWorkspaceMiddleware",
+    "contacts.middleware.TimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

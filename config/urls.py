@@ -1,13 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
-from activities import views as activity_views
 from config import views as site_views
-from contacts import views as contact_views
 
 urlpatterns = [
-    path("", activity_views.home, name="home"),
     path("healthz", site_views.healthz, name="healthz"),
     path(
         "login/",
@@ -15,12 +12,9 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "workspaces/<uuid:workspace_id>/switch/",
-        contact_views.switch_workspace,
-        name="switch-workspace",
-    ),
     path("admin/", admin.site.urls),
+    path("", include("contacts.urls")),
+    path("", include("activities.urls")),
 ]
 
 handler403 = "config.views.permission_denied"

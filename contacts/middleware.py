@@ -1,3 +1,7 @@
+import zoneinfo
+
+from django.utils import timezone
+
 from contacts.models import Membership
 
 SESSION_KEY = "workspace_id"
@@ -26,4 +30,21 @@ class CurrentWorkspaceMiddleware:
     def __call__(self, request):
         request.membership = current_membership(request)
         request.workspace = request.membership.workspace if request.membership else None
+        return self.get_response(request)
+
+
+TIMEZONE_COOKIE = "tz"
+
+
+class TimezoneMiddleware:
+    """Shows times in the browser's time zone, which static/js/app.js puts in a cookie."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(request.COOKIES.get(TIMEZONE_COOKIE, "")))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            timezone.deactivate()
         return self.get_response(request)

@@ -17,3 +17,15 @@ def switch_workspace(request: HttpRequest, workspace_id) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
         next_url = "home"
     return redirect(next_url)
+
+
+# Placeholders until the pages land; each answers 404.
+def _not_yet(request, *args, **kwargs):
+    from django.http import Http404
+
+    raise Http404
+
+
+contact_list = contact_search = segment_list = segment_create = segment_detail = segment_edit = (
+    _not_yet
+)

@@ -11,6 +11,10 @@ htmx.config.responseHandling = [
 // Restore pages from the server, not a stale snapshot, when going back.
 htmx.config.historyCacheSize = 0;
 
+// Times are shown in the browser's time zone: tell the server which one that is.
+const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+if (timeZone) document.cookie = `tz=${encodeURIComponent(timeZone)}; path=/; SameSite=Lax; max-age=31536000`;
+
 // Close an open header menu when clicking elsewhere or pressing Escape.
 document.addEventListener("click", (event) => {
   for (const menu of document.querySelectorAll("details[data-menu][open]")) {
