@@ -1,11 +1,13 @@
 """What happened: activity types, activities and what hangs off them."""
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from contacts.models import (
     Color,
@@ -52,16 +54,22 @@ class ActivityType(models.Model):
 
 class ActivityQuerySet(WorkspaceQuerySet):
     def visible_to(self, membership: Membership) -> "ActivityQuerySet":
-        """Entries this member may see: unrestricted ones, and those targeted at them."""
-        identities = [str(membership.user_id), membership.user.get_username()]
-        if membership.is_admin:
-            identities += ADMIN_GROUP_IDENTITIES
-        targeted = Target.objects.filter(
-            kind=Target.Kind.IDENTITY, target_id__in=identities
-        ).values("activity_id")
-        return self.filter(workspace_id=membership.workspace_id).filter(
-            Q(restricted=False) | Q(pk__in=targeted)
-        )
+        """The member's workspace's entries that they may see."""
+        return self.filter(visibility_q(membership), workspace_id=membership.workspace_id)
+
+
+def visibility_q(membership: Membership, prefix: str = "") -> Q:
+    """Entries with no audience restriction, and those targeted at this member.
+
+    `prefix` is the path to the activity from the rows filtered (`activity__` for links).
+    """
+    identities = [str(membership.user_id), membership.user.get_username()]
+    if membership.is_admin:
+        identities += ADMIN_GROUP_IDENTITIES
+    targeted = Target.objects.filter(kind=Target.Kind.IDENTITY, target_id__in=identities).values(
+        "activity_id"
+    )
+    return Q(**{f"{prefix}restricted": False}) | Q(**{f"{prefix}pk__in": targeted})
 
 
 class Activity(models.Model):
@@ -176,7 +184,9 @@ class Activity(models.Model):
                 name="activity_ends_after_it_starts",
             ),
             models.CheckConstraint(
-                condition=~Q(reply_to=models.F("id")) & ~Q(react_to=models.F("id")),
+                condition=~Q(reply_to=models.F("id"))
+                & ~Q(react_to=models.F("id"))
+                & ~Q(invite_to=models.F("id")),
                 name="activity_not_its_own_parent",
             ),
         ]
@@ -199,12 +209,29 @@ class Activity(models.Model):
         return "System" if self.actor_kind == self.ActorKind.SYSTEM else ""
 
     @property
+    def meeting(self) -> dict | None:
+        """A meeting's details (Reevo's meeting metadata) with its times parsed, or None."""
+        if self.metadata.get("kind") != "meeting":
+            return None
+        return self.metadata | {
+            "start": _parse_time(self.metadata.get("start_date")),
+            "end": _parse_time(self.metadata.get("end_date")),
+        }
+
+    @property
     def is_task(self) -> bool:
         return self.type.key == "task"
 
     @property
     def is_overdue(self) -> bool:
         return self.is_task and self.done_at is None and self.occurred_at < timezone.now()
+
+
+def _parse_time(value) -> datetime | None:
+    try:
+        return parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 class ActivityContact(models.Model):

@@ -12,7 +12,7 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from activities import types
@@ -169,6 +169,8 @@ def _write_entry(
     # Field checks only (lengths, choices): relations were checked by the caller and
     # uniqueness is left to the database's constraints.
     activity.full_clean(exclude=RELATIONS, validate_unique=False, validate_constraints=False)
+    if activity.ended_at and activity.ended_at < activity.occurred_at:
+        raise ValidationError({"ended_at": "The end must not be before the start."})
     activity.save(force_insert=True)
     _link_contacts(activity, contacts)
     return activity
@@ -176,6 +178,8 @@ def _write_entry(
 
 RELATIONS = [f.name for f in Activity._meta.fields if f.is_relation]
 THREAD_LINKS = ("reply_to", "react_to", "invite_to")
+# Records a caller may pass to log_activity, each of which must be in the same workspace.
+WORKSPACE_RECORDS = (*THREAD_LINKS, "segment", "note")
 
 
 def _link_contacts(activity: Activity, contacts: Iterable[Contact]) -> None:
@@ -195,6 +199,16 @@ def _link_contacts(activity: Activity, contacts: Iterable[Contact]) -> None:
         Contact.objects.filter(pk__in=contact_ids).filter(
             Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=activity.occurred_at)
         ).update(last_activity_at=activity.occurred_at)
+
+
+def _recount_last_activity(contact_ids: Iterable) -> None:
+    """Set each contact's last activity to its latest past entry, from scratch."""
+    latest = (
+        ActivityContact.objects.filter(contact=OuterRef("pk"), occurred_at__lte=timezone.now())
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    Contact.objects.filter(pk__in=list(contact_ids)).update(last_activity_at=Subquery(latest))
 
 
 def log_activity(
@@ -219,7 +233,7 @@ def log_activity(
     nothing, also when two requests with it arrive at once (the database's unique
     constraint decides; the loser reads the winner's row back).
     """
-    _same_workspace(workspace, *contacts, *(fields.get(link) for link in THREAD_LINKS))
+    _same_workspace(workspace, *contacts, *(fields.get(name) for name in WORKSPACE_RECORDS))
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -278,7 +292,8 @@ def _users_to_notify(workspace_id, targets: Sequence[TargetSpec]) -> set[int]:
     if any(t.kind != Target.Kind.IDENTITY for t in targets):
         return set(members.values_list("user_id", flat=True))
     ids = {t.target_id for t in targets}
-    wanted = Q(user__username__in=ids) | Q(user_id__in=[int(i) for i in ids if i.isdigit()])
+    user_ids = [int(i) for i in ids if i.isascii() and i.isdigit() and len(i) <= 18]
+    wanted = Q(user__username__in=ids) | Q(user_id__in=user_ids)
     if ids & set(ADMIN_GROUP_IDENTITIES):
         wanted |= Q(role=Membership.Role.ADMIN)
     return set(members.filter(wanted).values_list("user_id", flat=True))
@@ -302,6 +317,7 @@ def save_activity_changes(activity: Activity) -> None:
         activity.updated_at = timezone.now()
         activity.save()
         activity.links.update(occurred_at=activity.occurred_at, type=activity.type_id)
+        _recount_last_activity(activity.links.values_list("contact_id", flat=True))
 
 
 # Notes

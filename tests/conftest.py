@@ -9,6 +9,11 @@ from activities.services import Actor
 from contacts.models import Contact, Membership, Segment, Workspace
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def workspace(db) -> Workspace:
     return services.create_workspace(name="Acme", slug="acme")
