@@ -1,19 +1,50 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""Reading pages: the home page, a contact's page and timeline, the workspace feed."""
 
+import csv
+from collections.abc import Iterator, Sequence
+
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.middleware import HtmxDetails
+
+from activities import timeline
+from activities.charts import weekly_activity
+from activities.filters import FeedFilter, TimelineFilter
+from activities.forms import NoteForm
 from activities.models import Activity
 from contacts.decorators import workspace_required
 from contacts.models import Contact, Segment
 
 
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def get_contact(request: HtmxHttpRequest, contact_id) -> Contact:
+    """The current workspace's contact, or 404."""
+    segments = Prefetch("segments", queryset=Segment.objects.order_by("name"))
+    contacts = Contact.objects.in_workspace(request.workspace).prefetch_related(segments)
+    return get_object_or_404(contacts, pk=contact_id)
+
+
+def wants_fragment(request: HtmxHttpRequest) -> bool:
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
 @workspace_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HtmxHttpRequest) -> HttpResponse:
     workspace = request.workspace
+    contacts = Contact.objects.in_workspace(workspace)
     counts = {
-        "contacts": Contact.objects.in_workspace(workspace).count(),
+        "contacts": contacts.count(),
         "segments": Segment.objects.in_workspace(workspace).count(),
         "activities": Activity.objects.in_workspace(workspace).count(),
-        "blocked": Contact.objects.in_workspace(workspace).filter(blocked=True).count(),
+        "blocked": contacts.filter(blocked=True).count(),
     }
     recent = (
         Activity.objects.visible_to(request.membership)
@@ -23,12 +54,253 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", {"counts": counts, "recent": recent})
 
 
-# Placeholders until the pages land; each answers 404.
-def _not_yet(request, *args, **kwargs):
-    from django.http import Http404
-
-    raise Http404
+# A contact's page and timeline
 
 
-contact_detail = contact_timeline = contact_timeline_csv = _not_yet
-activity_feed = activity_feed_csv = _not_yet
+@require_safe
+@workspace_required
+@vary_on_headers("HX-Request", "HX-Target")
+def contact_detail(request: HtmxHttpRequest, contact_id) -> HttpResponse:
+    contact = get_contact(request, contact_id)
+    if wants_fragment(request) and request.htmx.target == "timeline":
+        context = timeline_context(request, contact)
+        return render(request, "activities/_timeline.html", context, status=context["status"])
+    return render_contact_page(request, contact)
+
+
+def render_contact_page(
+    request: HtmxHttpRequest, contact: Contact, *, note_form: NoteForm | None = None
+) -> HttpResponse:
+    """The contact page: whole for a normal request, its #contact-page region for htmx.
+
+    The actions answer with this too, so a change shows at once with its new entry on top.
+    """
+    context = timeline_context(request, contact)
+    status = 422 if note_form is not None and note_form.errors else context["status"]
+    context |= {
+        "note_form": note_form or NoteForm(),
+        "available_segments": Segment.objects.in_workspace(request.workspace)
+        .exclude(pk__in=[segment.pk for segment in contact.segments.all()])
+        .order_by("name"),
+        "chart": weekly_activity(contact),
+    }
+    template = (
+        "activities/_contact_page.html"
+        if wants_fragment(request) and request.method == "POST"
+        else "activities/contact_detail.html"
+    )
+    return render(request, template, context, status=status)
+
+
+@require_safe
+@workspace_required
+def contact_timeline(request: HtmxHttpRequest, contact_id) -> HttpResponse:
+    """The next page of a timeline, for infinite scroll."""
+    contact = get_contact(request, contact_id)
+    if not request.htmx:
+        url = reverse("contact-detail", args=[contact.pk])
+        return redirect(f"{url}?{request.GET.urlencode()}")
+    context = timeline_context(request, contact)
+    return render(request, "activities/_timeline_page.html", context, status=context["status"])
+
+
+def timeline_context(request: HtmxHttpRequest, contact: Contact) -> dict:
+    """The filtered page of the contact's timeline that the request asks for."""
+    rows = timeline.contact_entries(contact, request.membership)
+    filterset = TimelineFilter(
+        request.GET if request.method == "GET" else None, rows, workspace=request.workspace
+    )
+    context = page_context(
+        request,
+        filterset,
+        fragment_url=reverse("contact-timeline", args=[contact.pk]),
+        page_url=reverse("contact-detail", args=[contact.pk]),
+    )
+    show_pinned = not filterset.is_filtered and "cursor" not in request.GET
+    pinned = _pinned_entry(request, contact) if show_pinned and context["status"] == 200 else None
+    if pinned:
+        context["groups"] = _without(context["groups"], pinned)
+    return context | {
+        "contact": contact,
+        "pinned": pinned,
+        "export_url": _with_query(
+            reverse("contact-timeline-csv", args=[contact.pk]), filterset.data, drop=["cursor"]
+        ),
+    }
+
+
+def _pinned_entry(request: HtmxHttpRequest, contact: Contact) -> Activity | None:
+    link = (
+        timeline.contact_entries(contact, request.membership)
+        .filter(pinned=True)
+        .select_related(*timeline.ENTRY_RELATIONS_VIA_LINK)
+        .first()
+    )
+    if link is None:
+        return None
+    link.activity.is_pinned = True
+    return _prepared(request, [link.activity])[0]
+
+
+def _without(groups: list[timeline.DayGroup], pinned: Activity) -> list[timeline.DayGroup]:
+    for group in groups:
+        group.entries = [entry for entry in group.entries if entry.pk != pinned.pk]
+    return [group for group in groups if group.entries]
+
+
+def page_context(request: HtmxHttpRequest, filterset, *, fragment_url: str, page_url: str) -> dict:
+    """A page of entries after the request's cursor, grouped by day, and the next page's
+    URLs: the fragment that infinite scroll loads, and the whole page for a plain link.
+
+    Invalid filters or cursor answer 422 with the filter form showing the errors.
+    """
+    cursor = None
+    cursor_error = ""
+    if token := request.GET.get("cursor"):
+        try:
+            cursor = timeline.Cursor.decode(token)
+        except ValueError:
+            cursor_error = "That link to older entries is broken. Start again from the top."
+    if not filterset.is_valid() or cursor_error:
+        return {"filter": filterset, "groups": [], "cursor_error": cursor_error, "status": 422}
+    page = timeline.page_of(filterset.qs, cursor)
+    entries = _prepared(request, page.entries)
+    groups = timeline.group_by_day(entries)
+    next_query = {}
+    if page.next_cursor:
+        next_query = {"cursor": page.next_cursor.encode(), "after_day": groups[-1].key}
+    drop = ["cursor", "after_day"]
+    return {
+        "filter": filterset,
+        "groups": groups,
+        "repeated_day": request.GET.get("after_day", ""),
+        "next_url": _with_query(fragment_url, filterset.data, drop=drop, add=next_query)
+        if next_query
+        else None,
+        "next_page_url": _with_query(page_url, filterset.data, drop=drop, add=next_query)
+        if next_query
+        else None,
+        "status": 200,
+    }
+
+
+def _prepared(request: HtmxHttpRequest, entries: Sequence[Activity]) -> Sequence[Activity]:
+    timeline.prepare(entries, request.membership)
+    now = timezone.now()
+    for entry in entries:
+        entry.is_upcoming = entry.occurred_at > now
+        entry.can_change_note = entry.note is not None and entry.note.can_be_changed_by(
+            request.user, request.membership
+        )
+    return entries
+
+
+def _with_query(url: str, data, *, drop: Sequence[str] = (), add: dict | None = None) -> str:
+    """`url` with the request's query string, less `drop`, plus `add`."""
+    query = data.copy() if isinstance(data, QueryDict) else QueryDict(mutable=True)
+    for key in drop:
+        query.pop(key, None)
+    query.update(add or {})
+    return f"{url}?{query.urlencode()}" if query else url
+
+
+# The workspace feed
+
+
+@require_safe
+@workspace_required
+@vary_on_headers("HX-Request", "HX-Target")
+def activity_feed(request: HtmxHttpRequest) -> HttpResponse:
+    filterset = FeedFilter(
+        request.GET, timeline.feed_entries(request.membership), workspace=request.workspace
+    )
+    feed_url = reverse("activity-feed")
+    context = page_context(request, filterset, fragment_url=feed_url, page_url=feed_url)
+    context["export_url"] = _with_query(
+        reverse("activity-feed-csv"), filterset.data, drop=["cursor", "after_day"]
+    )
+    if context["status"] == 200:
+        context["feed_contact"] = filterset.form.cleaned_data.get("contact")
+    if wants_fragment(request) and request.htmx.target == "timeline":
+        template = "activities/_timeline.html"
+    elif wants_fragment(request) and "cursor" in request.GET:
+        template = "activities/_timeline_page.html"
+    else:
+        template = "activities/feed.html"
+    return render(request, template, context, status=context["status"])
+
+
+# CSV exports
+
+
+@require_safe
+@workspace_required
+def contact_timeline_csv(request: HtmxHttpRequest, contact_id) -> HttpResponse:
+    contact = get_contact(request, contact_id)
+    rows = timeline.contact_entries(contact, request.membership)
+    filterset = TimelineFilter(request.GET, rows, workspace=request.workspace)
+    return _csv_export(filterset, f"timeline-{contact.pk}.csv")
+
+
+@require_safe
+@workspace_required
+def activity_feed_csv(request: HtmxHttpRequest) -> HttpResponse:
+    rows = timeline.feed_entries(request.membership)
+    filterset = FeedFilter(request.GET, rows, workspace=request.workspace)
+    return _csv_export(filterset, "activities.csv")
+
+
+CSV_HEADER = [
+    "id",
+    "occurred_at",
+    "type",
+    "title",
+    "body",
+    "actor",
+    "source",
+    "contacts",
+    "external_id",
+]
+
+
+def _csv_export(filterset, filename: str) -> HttpResponse:
+    if not filterset.is_valid():
+        return HttpResponse(
+            "Invalid filters: " + filterset.errors.as_text(), status=422, content_type="text/plain"
+        )
+    response = StreamingHttpResponse(_csv_lines(filterset.qs), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_lines(rows) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(CSV_HEADER)
+    for chunk in timeline.iter_all(rows):
+        contacts = timeline.contact_names(chunk)
+        for entry in chunk:
+            yield writer.writerow(
+                _safe_cells(
+                    [
+                        entry.pk,
+                        entry.occurred_at.isoformat(),
+                        entry.type.key,
+                        entry.title,
+                        entry.body,
+                        entry.actor_display,
+                        entry.source,
+                        "; ".join(contacts[entry.pk]),
+                        entry.external_id or "",
+                    ]
+                )
+            )
+
+
+def _safe_cells(cells: list) -> list[str]:
+    """Text that a spreadsheet would run as a formula starts with a quote instead."""
+    return [f"'{cell}" if str(cell)[:1] in ("=", "+", "-", "@") else str(cell) for cell in cells]

@@ -1,0 +1,365 @@
+"""The contact page: header, timeline, filters, infinite scroll, chart and export."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from activities import services
+from activities.models import Activity, ActivityContact, Attachment
+from activities.services import AttachmentSpec, TargetSpec
+from activities.timeline import PAGE_SIZE
+
+
+def log(contact, type_key="call", *, title="Call", when=None, **fields):
+    activity, _ = services.log_activity(
+        workspace=contact.workspace,
+        type_key=type_key,
+        contacts=[contact],
+        title=title,
+        occurred_at=when,
+        **fields,
+    )
+    return activity
+
+
+def url(contact, **query):
+    base = reverse("contact-detail", args=[contact.pk])
+    return base, query
+
+
+def test_contact_page_shows_header_and_newest_entries_first(owner_client, contact, segment, actor):
+    services.add_to_segment(contact=contact, segment=segment, actor=actor)
+    services.block_contact(contact=contact, actor=actor)
+    log(contact, title="Older call", when=timezone.now() - timedelta(days=3))
+    response = owner_client.get(reverse("contact-detail", args=[contact.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<h1 id="contact-name">Dana Scully</h1>' in html
+    assert "dana@fbi.example" in html
+    assert "Blocked</span>" in html
+    assert 'class="chip color-purple"' in html
+    titles = [e.title for g in response.context["groups"] for e in g.entries]
+    assert titles == ["Blocked", "Added to VIP", "Older call"]
+
+
+def test_day_headings_group_entries(owner_client, contact):
+    now = timezone.now()
+    log(contact, title="Today call", when=now - timedelta(minutes=5))
+    log(contact, title="Yesterday call", when=now - timedelta(days=1))
+    log(contact, title="Old call", when=now - timedelta(days=40))
+    log(contact, "meeting", title="Next week meeting", when=now + timedelta(days=7))
+    response = owner_client.get(reverse("contact-detail", args=[contact.pk]))
+    labels = [group.label for group in response.context["groups"]]
+    assert labels[:3] == ["Upcoming", "Today", "Yesterday"]
+    assert len(labels) == 4
+    html = response.content.decode()
+    assert html.index("Next week meeting") < html.index("Today call") < html.index("Old call")
+
+
+def test_overdue_task_is_marked_and_done_task_is_not(owner_client, contact):
+    log(contact, "task", title="Send the quote", when=timezone.now() - timedelta(days=2))
+    log(
+        contact,
+        "task",
+        title="Book the venue",
+        when=timezone.now() - timedelta(days=2),
+        done_at=timezone.now(),
+    )
+    html = owner_client.get(reverse("contact-detail", args=[contact.pk])).content.decode()
+    overdue = html[html.index("Send the quote") :]
+    assert "Overdue" in overdue[: overdue.index("</article>")]
+    done = html[html.index("Book the venue") :]
+    assert "Overdue" not in done[: done.index("</article>")]
+
+
+def test_pinned_entry_stands_above_the_rest(owner_client, contact):
+    key_note = log(contact, "other", title="Key fact", when=timezone.now() - timedelta(days=30))
+    log(contact, title="Recent call")
+    ActivityContact.objects.filter(activity=key_note).update(pinned=True)
+    response = owner_client.get(reverse("contact-detail", args=[contact.pk]))
+    assert response.context["pinned"].pk == key_note.pk
+    html = response.content.decode()
+    assert html.index("Key fact") < html.index("Recent call")
+    assert html.count(f'id="entry-{key_note.pk}"') == 1
+
+
+def test_entry_shows_body_escaped_with_links_and_line_breaks(owner_client, contact):
+    log(contact, title="<b>bold</b>", body="<script>alert(1)</script>\nsee https://example.com")
+    html = owner_client.get(reverse("contact-detail", args=[contact.pk])).content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;<br>" in html
+    assert '<a href="https://example.com" rel="nofollow">https://example.com</a>' in html
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html
+    assert "<script>alert(1)" not in html
+
+
+def test_entry_shows_meeting_attachments_references_replies_and_reactions(
+    owner_client, contact, workspace
+):
+    meeting = log(
+        contact,
+        "meeting",
+        title="Quarterly review",
+        metadata={
+            "kind": "meeting",
+            "location": "Room 4",
+            "start_date": "2026-01-05T10:00:00Z",
+            "end_date": "2026-01-05T11:00:00Z",
+            "participants": [{"name": "Fox Mulder", "is_host": True, "rsvp_status": "yes"}],
+        },
+        campaign_id="37",
+        asset_type="Tradeshow",
+        asset_name="Expo 2026",
+        attachments=[AttachmentSpec(kind="link", url="https://example.com/deck", name="Deck")],
+    )
+    log(contact, "api:message", title="Thanks for the meeting", reply_to=meeting)
+    log(contact, "api:reaction", title="👍", react_to=meeting)
+    log(contact, "api:reaction", title="👍", react_to=meeting)
+    response = owner_client.get(reverse("contact-detail", args=[contact.pk]))
+    html = response.content.decode()
+    assert "Room 4" in html and "Fox Mulder" in html and "(host)" in html
+    assert '<a href="https://example.com/deck"' in html
+    assert "Campaign</span> 37" in html and "Tradeshow</span> Expo 2026" in html
+    assert '<ol class="replies"' in html and "Thanks for the meeting" in html
+    assert '<span class="reaction">👍 <b>2</b></span>' in html
+    top_level = [e.pk for g in response.context["groups"] for e in g.entries]
+    assert top_level == [meeting.pk]
+    assert Attachment.objects.count() == 1
+
+
+def test_entries_targeted_at_someone_else_are_hidden(teammate_client, contact, owner):
+    log(contact, title="Visible to all")
+    log(contact, title="Admins only", targets=[TargetSpec(target_id="administrators")])
+    log(contact, title="For Alice", targets=[TargetSpec(target_id=owner.username)])
+    html = teammate_client.get(reverse("contact-detail", args=[contact.pk])).content.decode()
+    assert "Visible to all" in html
+    assert "Admins only" not in html
+    assert "For Alice" not in html
+
+
+def test_admin_sees_entries_for_administrators(owner_client, contact):
+    log(contact, title="Admins only", targets=[TargetSpec(target_id="administrators")])
+    html = owner_client.get(reverse("contact-detail", args=[contact.pk])).content.decode()
+    assert "Admins only" in html
+
+
+def test_filter_by_several_types(owner_client, contact, actor):
+    log(contact, "call", title="A call")
+    log(contact, "email", title="An email")
+    services.add_note(contact=contact, content="A note", actor=actor)
+    response = owner_client.get(
+        reverse("contact-detail", args=[contact.pk]), {"type": ["call", "note_created"]}
+    )
+    keys = {e.type.key for g in response.context["groups"] for e in g.entries}
+    assert keys == {"call", "note_created"}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"source": "api"}, {"From the API"}),
+        ({"q": "renewal"}, {"Talked renewal"}),
+        ({"q": "PRICING"}, {"Pricing call"}),
+    ],
+)
+def test_filter_by_source_and_text(owner_client, contact, query, expected):
+    log(contact, title="From the API", source="api")
+    log(contact, title="Talked renewal")
+    log(contact, title="Pricing call", body="We discussed pricing")
+    response = owner_client.get(reverse("contact-detail", args=[contact.pk]), query)
+    assert {e.title for g in response.context["groups"] for e in g.entries} == expected
+
+
+def test_filter_by_actor(owner_client, contact, owner, teammate):
+    log(contact, title="By Alice", actor=services.Actor.of(owner))
+    log(contact, title="By Bob", actor=services.Actor.of(teammate))
+    response = owner_client.get(
+        reverse("contact-detail", args=[contact.pk]), {"actor": teammate.pk}
+    )
+    assert [e.title for g in response.context["groups"] for e in g.entries] == ["By Bob"]
+
+
+def test_filter_by_date_range_is_inclusive_of_both_days(owner_client, contact):
+    now = timezone.localtime()
+    for days in (1, 5, 10):
+        log(contact, title=f"{days} days ago", when=now - timedelta(days=days))
+    since = (now - timedelta(days=6)).date().isoformat()
+    until = (now - timedelta(days=5)).date().isoformat()
+    response = owner_client.get(
+        reverse("contact-detail", args=[contact.pk]), {"since": since, "until": until}
+    )
+    assert [e.title for g in response.context["groups"] for e in g.entries] == ["5 days ago"]
+
+
+def test_invalid_filter_answers_422_with_the_error(owner_client, contact):
+    response = owner_client.get(
+        reverse("contact-detail", args=[contact.pk]), {"type": "no-such-type", "since": "soon"}
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Select a valid choice" in html
+    assert "Enter a valid date" in html
+
+
+def test_broken_cursor_answers_422_not_500(owner_client, contact):
+    response = owner_client.get(reverse("contact-detail", args=[contact.pk]), {"cursor": "!!"})
+    assert response.status_code == 422
+    assert b"link to older entries is broken" in response.content
+
+
+def test_htmx_filter_request_gets_the_timeline_fragment(owner_client, contact):
+    log(contact, title="A call")
+    response = owner_client.get(
+        reverse("contact-detail", args=[contact.pk]),
+        {"type": "call"},
+        headers={"HX-Request": "true", "HX-Target": "timeline"},
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" not in html
+    assert "A call" in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_history_restore_gets_the_whole_page(owner_client, contact):
+    response = owner_client.get(
+        reverse("contact-detail", args=[contact.pk]),
+        headers={
+            "HX-Request": "true",
+            "HX-Target": "timeline",
+            "HX-History-Restore-Request": "true",
+        },
+    )
+    assert b"<html" in response.content
+
+
+def test_timeline_pages_with_a_cursor_and_never_repeats_a_day_heading(owner_client, contact):
+    start = timezone.now() - timedelta(hours=PAGE_SIZE + 30)
+    for index in range(PAGE_SIZE + 10):
+        log(contact, title=f"Call {index}", when=start + timedelta(minutes=index))
+    first = owner_client.get(reverse("contact-detail", args=[contact.pk]))
+    next_url = first.context["next_url"]
+    assert next_url.startswith(reverse("contact-timeline", args=[contact.pk]))
+    second = owner_client.get(next_url, headers={"HX-Request": "true"})
+    assert second.status_code == 200
+    html = second.content.decode()
+    assert "<html" not in html
+    assert 'class="day-heading' not in html
+    assert second.context["next_url"] is None
+    first_titles = [e.title for g in first.context["groups"] for e in g.entries]
+    second_titles = [e.title for g in second.context["groups"] for e in g.entries]
+    assert len(first_titles) == PAGE_SIZE
+    assert sorted(first_titles + second_titles) == sorted(
+        f"Call {i}" for i in range(PAGE_SIZE + 10)
+    )
+
+
+def test_load_more_without_htmx_redirects_to_the_page(owner_client, contact):
+    response = owner_client.get(reverse("contact-timeline", args=[contact.pk]), {"cursor": "x"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("contact-detail", args=[contact.pk]) + "?cursor=x"
+
+
+def test_timeline_query_count_is_fixed(
+    owner_client, contact, workspace, actor, segment, django_assert_max_num_queries
+):
+    other = contact.__class__.objects.create(workspace=workspace, name="Walter Skinner")
+    for index in range(PAGE_SIZE + 5):
+        parent = log(
+            contact,
+            ["call", "email", "meeting", "api:message"][index % 4],
+            title=f"Entry {index}",
+            attachments=[AttachmentSpec(kind="link", url="https://example.com")],
+        )
+        ActivityContact.objects.create(
+            activity=parent, contact=other, occurred_at=parent.occurred_at, type=parent.type
+        )
+        log(contact, "api:message", title="reply", reply_to=parent)
+        log(contact, "api:reaction", title="+1", react_to=parent)
+    services.add_note(contact=contact, content="note", actor=actor)
+    services.add_to_segment(contact=contact, segment=segment, actor=actor)
+    with django_assert_max_num_queries(20):
+        response = owner_client.get(reverse("contact-detail", args=[contact.pk]))
+    assert len([e for g in response.context["groups"] for e in g.entries]) == PAGE_SIZE
+    with django_assert_max_num_queries(12):
+        owner_client.get(response.context["next_url"], headers={"HX-Request": "true"})
+
+
+def test_chart_counts_entries_per_week(owner_client, contact):
+    now = timezone.now()
+    log(contact, when=now - timedelta(minutes=1))
+    log(contact, when=now - timedelta(minutes=2))
+    log(contact, when=now - timedelta(days=400))
+    response = owner_client.get(reverse("contact-detail", args=[contact.pk]))
+    chart = response.context["chart"]
+    assert len(chart.bars) == 52
+    assert chart.total == 2
+    assert chart.bars[-1].count == 2
+    assert b"<svg viewBox" in response.content
+
+
+def test_csv_export_streams_the_filtered_timeline(owner_client, contact):
+    log(contact, "call", title="=HYPERLINK(evil)")
+    log(contact, "email", title="An email")
+    response = owner_client.get(
+        reverse("contact-timeline-csv", args=[contact.pk]), {"type": "call"}
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv"
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:3] == ["id", "occurred_at", "type"]
+    assert len(rows) == 2
+    assert rows[1][2] == "call"
+    assert rows[1][3] == "'=HYPERLINK(evil)"
+    assert rows[1][7] == "Dana Scully"
+
+
+def test_csv_export_with_invalid_filters_is_422(owner_client, contact):
+    response = owner_client.get(
+        reverse("contact-timeline-csv", args=[contact.pk]), {"since": "never"}
+    )
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("name", ["contact-detail", "contact-timeline", "contact-timeline-csv"])
+def test_another_workspaces_contact_is_404(owner_client, outsider_contact, name):
+    response = owner_client.get(
+        reverse(name, args=[outsider_contact.pk]), headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 404
+
+
+def test_contact_page_needs_a_login(client, contact):
+    response = client.get(reverse("contact-detail", args=[contact.pk]))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_contact_page_takes_only_safe_methods(owner_client, contact):
+    assert owner_client.post(reverse("contact-detail", args=[contact.pk])).status_code == 405
+
+
+def test_empty_timeline_says_what_to_do(owner_client, contact):
+    html = owner_client.get(reverse("contact-detail", args=[contact.pk])).content.decode()
+    assert "Nothing on Dana Scully's timeline yet" in html
+
+
+def test_no_match_says_so(owner_client, contact):
+    log(contact, title="A call")
+    html = owner_client.get(
+        reverse("contact-detail", args=[contact.pk]), {"q": "zzz"}
+    ).content.decode()
+    assert "No entries match these filters" in html
+
+
+def test_shared_entry_names_the_other_contacts(owner_client, contact, workspace):
+    other = contact.__class__.objects.create(workspace=workspace, name="Walter Skinner")
+    services.log_activity(
+        workspace=workspace, type_key="meeting", contacts=[contact, other], title="Joint meeting"
+    )
+    html = owner_client.get(reverse("contact-detail", args=[contact.pk])).content.decode()
+    assert f'href="/contacts/{other.pk}/">Walter Skinner</a>' in html
+    assert Activity.objects.count() == 1
