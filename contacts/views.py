@@ -1,11 +1,142 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+import uuid
+from contextlib import suppress
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
+
+from contacts.decorators import workspace_required
+from contacts.filters import RECENT_FIRST, ContactFilter, search_contacts
+from contacts.forms import SegmentForm
 from contacts.middleware import SESSION_KEY
-from contacts.models import Membership
+from contacts.models import Contact, Membership, Segment, Workspace
+
+CONTACTS_PER_PAGE = 50
+PICKER_SIZE = 10
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+    workspace: Workspace
+    membership: Membership
+
+
+def _wants_fragment(request: HtmxHttpRequest) -> bool:
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _get_segment(request: HtmxHttpRequest, segment_id: uuid.UUID) -> Segment:
+    return get_object_or_404(Segment.objects.in_workspace(request.workspace), pk=segment_id)
+
+
+def _contacts(request: HtmxHttpRequest) -> QuerySet[Contact]:
+    """The workspace's contacts, with their segments in one extra query per page."""
+    return Contact.objects.in_workspace(request.workspace).prefetch_related(
+        Prefetch("segments", queryset=Segment.objects.order_by("name"))
+    )
+
+
+def _page(request: HtmxHttpRequest, contacts: QuerySet[Contact]) -> Page:
+    return Paginator(contacts, CONTACTS_PER_PAGE).get_page(request.GET.get("page"))
+
+
+@workspace_required
+@require_safe
+@vary_on_headers("HX-Request", "HX-History-Restore-Request")
+def contact_list(request: HtmxHttpRequest) -> HttpResponse:
+    filterset = ContactFilter(request.GET, queryset=_contacts(request), request=request)
+    # An invalid filter (a segment of another workspace, an unknown sort) matches nothing
+    # rather than silently showing everyone.
+    contacts = filterset.qs if filterset.is_valid() else Contact.objects.none()
+    page = _page(request, contacts)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "has_contacts": bool(page.object_list)
+        or Contact.objects.in_workspace(request.workspace).exists(),
+    }
+    if _wants_fragment(request):
+        return render(request, "contacts/_contact_results.html", context)
+    return render(request, "contacts/contact_list.html", context)
+
+
+@workspace_required
+@require_safe
+def contact_search(request: HtmxHttpRequest) -> HttpResponse:
+    """Options for the contact picker; the ones already chosen stay first and checked."""
+    chosen_ids = _uuids(request.GET.getlist("contacts"))
+    contacts = Contact.objects.in_workspace(request.workspace).order_by(*RECENT_FIRST)
+    matches = search_contacts(contacts.exclude(pk__in=chosen_ids), request.GET.get("q", ""))
+    context = {"chosen": contacts.filter(pk__in=chosen_ids), "matches": matches[:PICKER_SIZE]}
+    return render(request, "contacts/_contact_options.html", context)
+
+
+def _uuids(values: list[str]) -> list[uuid.UUID]:
+    valid = []
+    for value in values:
+        with suppress(ValueError):
+            valid.append(uuid.UUID(value))
+    return valid
+
+
+@workspace_required
+@require_safe
+def segment_list(request: HtmxHttpRequest) -> HttpResponse:
+    segments = Segment.objects.in_workspace(request.workspace).annotate(
+        contacts_count=Count("memberships")
+    )
+    return render(request, "contacts/segment_list.html", {"segments": segments})
+
+
+@workspace_required
+@require_safe
+@vary_on_headers("HX-Request", "HX-History-Restore-Request")
+def segment_detail(request: HtmxHttpRequest, segment_id: uuid.UUID) -> HttpResponse:
+    segment = _get_segment(request, segment_id)
+    page = _page(request, _contacts(request).filter(segments=segment))
+    context = {"segment": segment, "page": page}
+    if _wants_fragment(request):
+        return render(request, "contacts/_segment_contacts.html", context)
+    return render(request, "contacts/segment_detail.html", context)
+
+
+@workspace_required
+@require_http_methods(["GET", "POST"])
+def segment_create(request: HtmxHttpRequest) -> HttpResponse:
+    return _segment_form(request, segment=None)
+
+
+@workspace_required
+@require_http_methods(["GET", "POST"])
+def segment_edit(request: HtmxHttpRequest, segment_id: uuid.UUID) -> HttpResponse:
+    return _segment_form(request, segment=_get_segment(request, segment_id))
+
+
+def _segment_form(request: HtmxHttpRequest, segment: Segment | None) -> HttpResponse:
+    """Create and edit share one flow: show, validate (422), save and go to the segment."""
+    data = request.POST if request.method == "POST" else None
+    form = SegmentForm(data, instance=segment, workspace=request.workspace)
+    if form.is_bound and form.is_valid():
+        saved = form.save()
+        messages.success(request, f"Segment “{saved.name}” {'saved' if segment else 'created'}.")
+        url = reverse("segment-detail", args=[saved.id])
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    # The form's instance holds the typed values by now, so templates get the segment only
+    # for its id; its name in a title would show the rejected input.
+    context = {"form": form, "segment": segment}
+    if not form.is_bound:
+        return render(request, "contacts/segment_form.html", context)
+    template = "contacts/_segment_form.html" if request.htmx else "contacts/segment_form.html"
+    return render(request, template, context, status=422)
 
 
 @login_required
@@ -17,15 +148,3 @@ def switch_workspace(request: HttpRequest, workspace_id) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
         next_url = "home"
     return redirect(next_url)
-
-
-# Placeholders until the pages land; each answers 404.
-def _not_yet(request, *args, **kwargs):
-    from django.http import Http404
-
-    raise Http404
-
-
-contact_list = contact_search = segment_list = segment_create = segment_detail = segment_edit = (
-    _not_yet
-)
