@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from activities.api import api
 from config import views as site_views
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("", api.urls),
     path("", include("contacts.urls")),
     path("", include("activities.urls")),
 ]
