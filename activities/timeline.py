@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from activities.models import Activity, ActivityContact, visibility_q
-from contacts.models import Contact, Membership
+from contacts.models import Contact, Membership, Workspace
 
 PAGE_SIZE = 50
 UPCOMING = "upcoming"
@@ -58,27 +58,32 @@ class Page:
 # Queries
 
 
-def contact_entries(contact: Contact, membership: Membership) -> QuerySet[ActivityContact]:
-    """The contact's timeline rows (links), top-level entries only, visible to the member.
+def contact_entries(contact: Contact, membership: Membership | None) -> QuerySet[ActivityContact]:
+    """The contact's timeline rows (links), top-level entries only, visible to the member
+    (or all of them for None: an API token acts for the whole workspace).
 
     Replies and reactions are shown under their parent, not as entries of their own.
     """
     return ActivityContact.objects.filter(
-        visibility_q(membership, "activity__"),
+        _visible(membership, "activity__"),
         contact=contact,
         activity__reply_to__isnull=True,
         activity__react_to__isnull=True,
     )
 
 
-def feed_entries(membership: Membership) -> QuerySet[Activity]:
-    """The workspace's timeline: every top-level entry the member may see."""
+def feed_entries(workspace: Workspace, membership: Membership | None) -> QuerySet[Activity]:
+    """The workspace's timeline: every top-level entry the member (or a token) may see."""
     return Activity.objects.filter(
-        visibility_q(membership),
-        workspace_id=membership.workspace_id,
+        _visible(membership),
+        workspace=workspace,
         reply_to__isnull=True,
         react_to__isnull=True,
     )
+
+
+def _visible(membership: Membership | None, prefix: str = "") -> Q:
+    return visibility_q(membership, prefix) if membership else Q()
 
 
 def page_of(rows: QuerySet, cursor: Cursor | None, size: int = PAGE_SIZE) -> Page:
@@ -123,7 +128,7 @@ def iter_all(rows: QuerySet, chunk: int = 1000) -> Iterator[list[Activity]]:
 # What an entry shows besides its own row
 
 
-def prepare(entries: Sequence[Activity], membership: Membership) -> Sequence[Activity]:
+def prepare(entries: Sequence[Activity], membership: Membership | None) -> Sequence[Activity]:
     """Load what the entries show with a fixed number of queries, however many there are:
     attachments, replies, reaction counts and the other contacts concerned."""
     if not entries:
@@ -131,7 +136,7 @@ def prepare(entries: Sequence[Activity], membership: Membership) -> Sequence[Act
     ids = [entry.pk for entry in entries]
     replies = defaultdict(list)
     for reply in (
-        Activity.objects.filter(visibility_q(membership), reply_to__in=ids)
+        Activity.objects.filter(_visible(membership), reply_to__in=ids)
         .select_related(*ENTRY_RELATIONS)
         .prefetch_related("attachments")
         .order_by("occurred_at", "id")
@@ -139,7 +144,7 @@ def prepare(entries: Sequence[Activity], membership: Membership) -> Sequence[Act
         replies[reply.reply_to_id].append(reply)
     reactions = defaultdict(list)
     for row in (
-        Activity.objects.filter(visibility_q(membership), react_to__in=ids)
+        Activity.objects.filter(_visible(membership), react_to__in=ids)
         .values("react_to", "title")
         .annotate(count=Count("id"))
         .order_by("react_to", "-count", "title")

@@ -212,7 +212,9 @@ def _with_query(url: str, data, *, drop: Sequence[str] = (), add: dict | None = 
 @vary_on_headers("HX-Request", "HX-Target")
 def activity_feed(request: HtmxHttpRequest) -> HttpResponse:
     filterset = FeedFilter(
-        request.GET, timeline.feed_entries(request.membership), workspace=request.workspace
+        request.GET,
+        timeline.feed_entries(request.workspace, request.membership),
+        workspace=request.workspace,
     )
     feed_url = reverse("activity-feed")
     context = page_context(request, filterset, fragment_url=feed_url, page_url=feed_url)
@@ -245,7 +247,7 @@ def contact_timeline_csv(request: HtmxHttpRequest, contact_id) -> HttpResponse:
 @require_safe
 @workspace_required
 def activity_feed_csv(request: HtmxHttpRequest) -> HttpResponse:
-    rows = timeline.feed_entries(request.membership)
+    rows = timeline.feed_entries(request.workspace, request.membership)
     filterset = FeedFilter(request.GET, rows, workspace=request.workspace)
     return _csv_export(filterset, "activities.csv")
 

@@ -1,0 +1,66 @@
+"""What every API module needs: the calling integration, scoped lookups, time formats."""
+
+import uuid
+from datetime import UTC, datetime
+
+from django.http import Http404, HttpRequest
+
+from activities.models import Activity
+from activities.services import Actor
+from contacts.models import Contact, Workspace
+
+
+def integration_actor(request: HttpRequest) -> Actor:
+    """The token's integration, named after the token, as the actor of what it posts."""
+    token = request.api_token
+    return Actor(
+        kind=Activity.ActorKind.INTEGRATION,
+        name=token.name or "API",
+        external_id=str(token.pk),
+    )
+
+
+def as_uuid(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def workspace_for(request: HttpRequest, org_id: str) -> Workspace:
+    """The token's workspace when `org_id` names it (by id or slug); 404 for any other."""
+    workspace = request.workspace
+    if org_id not in (str(workspace.pk), workspace.slug):
+        raise Http404
+    return workspace
+
+
+def get_contact(request: HttpRequest, contact_id) -> Contact:
+    """The workspace's contact with this id (a UUID), or 404."""
+    contact_uuid = as_uuid(contact_id)
+    contact = contact_uuid and (
+        Contact.objects.in_workspace(request.workspace).filter(pk=contact_uuid).first()
+    )
+    if not contact:
+        raise Http404
+    return contact
+
+
+def get_activity(request: HttpRequest, activity_id) -> Activity:
+    activity_uuid = as_uuid(activity_id)
+    activity = activity_uuid and (
+        Activity.objects.in_workspace(request.workspace)
+        .select_related("type")
+        .filter(pk=activity_uuid)
+        .first()
+    )
+    if not activity:
+        raise Http404
+    return activity
+
+
+def iso_z(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a `Z`, as every mirrored API writes times."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
