@@ -492,3 +492,52 @@ def _set_flag(
             occurred_at=now,
             title=title,
         )
+
+
+# Pins and tasks: they change how an entry shows, not what happened, so they write no entry.
+
+
+def pin_entry(*, contact: Contact, activity: Activity) -> bool:
+    """Pin the activity to the top of the contact's timeline, unpinning the one there.
+
+    Returns whether anything changed.
+    """
+    with transaction.atomic():
+        # Locking the contact queues concurrent pins, so the one-pin constraint never trips.
+        Contact.objects.select_for_update().only("pk").get(pk=contact.pk)
+        link = _timeline_link(contact, activity)
+        if link.pinned:
+            return False
+        ActivityContact.objects.filter(contact=contact, pinned=True).update(pinned=False)
+        link.pinned = True
+        link.save(update_fields=["pinned"])
+    return True
+
+
+def unpin_entry(*, contact: Contact, activity: Activity) -> bool:
+    """Returns whether the activity was pinned."""
+    return bool(
+        ActivityContact.objects.filter(contact=contact, activity=activity, pinned=True).update(
+            pinned=False
+        )
+    )
+
+
+def _timeline_link(contact: Contact, activity: Activity) -> ActivityContact:
+    link = ActivityContact.objects.filter(contact=contact, activity=activity).first()
+    if link is None:
+        raise ValidationError("That entry is not on this contact's timeline.")
+    return link
+
+
+def complete_task(*, activity: Activity) -> bool:
+    """Mark a task done. Returns False when it already was."""
+    if activity.type.key != types.TASK:
+        raise ValidationError("Only a task can be marked done.")
+    now = timezone.now()
+    done = Activity.objects.filter(pk=activity.pk, done_at__isnull=True).update(
+        done_at=now, updated_at=now
+    )
+    if done:
+        activity.done_at = activity.updated_at = now
+    return bool(done)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from activities import timeline
+from activities import timeline, types
 from activities.charts import weekly_activity
 from activities.filters import FeedFilter, TimelineFilter
 from activities.forms import NoteForm
@@ -107,9 +107,9 @@ def contact_timeline(request: HtmxHttpRequest, contact_id) -> HttpResponse:
 def timeline_context(request: HtmxHttpRequest, contact: Contact) -> dict:
     """The filtered page of the contact's timeline that the request asks for."""
     rows = timeline.contact_entries(contact, request.membership)
-    filterset = TimelineFilter(
-        request.GET if request.method == "GET" else None, rows, workspace=request.workspace
-    )
+    # After an action (a POST) the timeline shows unfiltered, newest first.
+    query = request.GET if request.method == "GET" else QueryDict()
+    filterset = TimelineFilter(query, rows, workspace=request.workspace)
     context = page_context(
         request,
         filterset,
@@ -189,8 +189,10 @@ def _prepared(request: HtmxHttpRequest, entries: Sequence[Activity]) -> Sequence
     now = timezone.now()
     for entry in entries:
         entry.is_upcoming = entry.occurred_at > now
-        entry.can_change_note = entry.note is not None and entry.note.can_be_changed_by(
-            request.user, request.membership
+        entry.can_change_note = (
+            entry.type.key == types.NOTE_CREATED
+            and entry.note is not None
+            and entry.note.can_be_changed_by(request.user, request.membership)
         )
     return entries
 

@@ -28,3 +28,25 @@ document.addEventListener("keydown", (event) => {
     menu.querySelector("summary").focus();
   }
 });
+
+// A message sent with an htmx answer (the "showMessage" event) shows like the page's own.
+document.addEventListener("showMessage", (event) => {
+  let list = document.getElementById("messages");
+  if (!list) {
+    list = Object.assign(document.createElement("ul"), { id: "messages", className: "messages" });
+    list.setAttribute("role", "status");
+    document.getElementById("main").prepend(list);
+  }
+  const { level, text } = event.detail;
+  list.replaceChildren(
+    Object.assign(document.createElement("li"), { className: `message message--${level}`, textContent: text }),
+  );
+});
+
+// A dialog sent with data-autoshow opens as a modal once it is in the page.
+htmx.onLoad((content) => {
+  const dialogs = content.matches("dialog[data-autoshow]") ? [content] : content.querySelectorAll("dialog[data-autoshow]");
+  for (const dialog of dialogs) {
+    if (!dialog.open) dialog.showModal();
+  }
+});
