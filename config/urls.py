@@ -14,9 +14,10 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("", api.urls),
     path("", include("contacts.urls")),
     path("", include("activities.urls")),
+    # Last: ninja also claims the empty path for itself.
+    path("", api.urls),
 ]
 
 handler403 = "config.views.permission_denied"

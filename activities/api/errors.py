@@ -110,10 +110,12 @@ def install_error_handlers(api: NinjaAPI, *, validation_status) -> None:
             api, request, 401, "A valid API token is required (Authorization: Bearer …)."
         )
 
+    @api.exception_handler(RequestDataTooBig)
+    def too_large(request, exc: RequestDataTooBig):
+        return error_response(api, request, 413, "The request body is too large.")
+
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
-        if isinstance(exc.__cause__, RequestDataTooBig):
-            return error_response(api, request, 413, "The request body is too large.")
         status = exc.status_code
         if status == 400:
             status = validation_status(request)
