@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from activities.api import activity_entries, conquest, eloqua, invent, native, reevo
 from activities.api.auth import READ
 from activities.api.errors import install_error_handlers
+from activities.api.parser import StrictJsonParser
 
 ELOQUA_PREFIX = "/api/rest/"
 
@@ -28,6 +29,7 @@ api = NinjaAPI(
         "admin). Errors share one shape: `ErrorOut`."
     ),
     auth=READ,
+    parser=StrictJsonParser(),
     urls_namespace="api",
     openapi_url="/api/openapi.json",
     docs_url="/api/docs",

@@ -10,6 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from activities.api.parser import RefusedValue
+
 # Request parameters are nested under these in ninja's error locations; clients know
 # their fields by name only.
 PARAMETER_SOURCES = {"body", "query", "path", "header", "cookie", "form", "payload"}
@@ -71,7 +73,11 @@ def error_response(
     }
     response = api.create_response(request, body, status=status)
     if status == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="trail"'
+        # The Eloqua path also takes HTTP Basic whose password is a token.
+        eloqua = request.path.startswith("/api/rest/")
+        response["WWW-Authenticate"] = (
+            'Bearer realm="trail", Basic realm="trail"' if eloqua else 'Bearer realm="trail"'
+        )
     return response
 
 
@@ -116,6 +122,15 @@ def install_error_handlers(api: NinjaAPI, *, validation_status) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
+        if isinstance(exc.__cause__, RefusedValue):
+            refused = exc.__cause__
+            return error_response(
+                api,
+                request,
+                validation_status(request),
+                "The request is invalid.",
+                [(refused.field, str(refused))],
+            )
         status = exc.status_code
         if status == 400:
             status = validation_status(request)
