@@ -1,6 +1,6 @@
 from django.urls import path
 
-from activities import actions, views
+from activities import actions, notifications, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -52,4 +52,15 @@ urlpatterns = [
         name="entry-unpin",
     ),
     path("activities/<uuid:activity_id>/done/", actions.task_done, name="task-done"),
+    path("notifications/", notifications.notification_list, name="notification-list"),
+    path(
+        "notifications/<uuid:notification_id>/read/",
+        notifications.notification_read,
+        name="notification-read",
+    ),
+    path(
+        "notifications/read-all/",
+        notifications.notification_read_all,
+        name="notification-read-all",
+    ),
 ]

@@ -281,7 +281,7 @@ def test_timeline_query_count_is_fixed(
         log(contact, "api:reaction", title="+1", react_to=parent)
     services.add_note(contact=contact, content="note", actor=actor)
     services.add_to_segment(contact=contact, segment=segment, actor=actor)
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(22):
         response = owner_client.get(reverse("contact-detail", args=[contact.pk]))
     assert len([e for g in response.context["groups"] for e in g.entries]) == PAGE_SIZE
     with django_assert_max_num_queries(12):

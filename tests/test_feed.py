@@ -90,7 +90,7 @@ def test_feed_query_count_is_fixed(owner_client, workspace, contact, django_asse
     others = [Contact.objects.create(workspace=workspace, name=f"C{i}") for i in range(5)]
     for index in range(60):
         log(workspace, [contact, others[index % 5]], f"Call {index}", type_key=f"kind:{index % 7}")
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         response = owner_client.get(reverse("activity-feed"))
     assert len(titles(response)) == 50
 
