@@ -65,6 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.ContentSecurityPolicyMiddleware",
     "activities.middleware.CaseInsensitiveEloquaPathMiddleware",
     "activities.middleware.ApiMethodNotAllowedMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -137,3 +137,9 @@ def test_home_page_query_count_does_not_grow_with_entries(
         response = owner_client.get("/")
     assert len(response.context["recent"]) == 8
     assert Activity.objects.count() == 20
+
+
+def test_pages_carry_a_content_security_policy(client, db):
+    policy = client.get("/login/")["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
