@@ -234,8 +234,11 @@ class Contact(models.Model):
 
 
 class SegmentMembership(models.Model):
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE)
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="memberships")
+    # Each foreign key leads one of the indexes below.
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, db_index=False)
+    segment = models.ForeignKey(
+        Segment, on_delete=models.CASCADE, related_name="memberships", db_index=False
+    )
     added_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -251,7 +254,9 @@ class SegmentMembership(models.Model):
 class Note(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="notes")
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="notes")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="notes", db_index=False
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
