@@ -22,7 +22,7 @@ def test_header_shows_the_unread_count(owner_client, workspace, contact, owner):
     notify(workspace, contact, owner.username)
     notify(workspace, contact, owner.username, title="Second")
     response = owner_client.get("/")
-    assert response.context["unread_notifications"] == 2
+    assert response.context["unread_notifications"]() == 2
     assert b'<span class="bell__count" id="unread-count">2</span>' in response.content
 
 
@@ -41,7 +41,7 @@ def test_mark_one_as_read(owner_client, workspace, contact, owner):
     assert response.status_code == 302
     notification.refresh_from_db()
     assert notification.read_at is not None
-    assert owner_client.get("/").context["unread_notifications"] == 0
+    assert owner_client.get("/").context["unread_notifications"]() == 0
 
 
 def test_mark_all_as_read(owner_client, workspace, contact, owner, teammate):
