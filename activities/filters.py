@@ -1,6 +1,6 @@
 """The timeline's filters, shared by a contact's timeline, the feed and their exports."""
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import django_filters
 from django import forms
@@ -77,10 +77,12 @@ class TimelineFilter(django_filters.FilterSet):
         return rows.filter(**{f"{self.activity_path}actor_user": value}) if value else rows
 
     def filter_since(self, rows: QuerySet, name: str, value) -> QuerySet:
-        return rows.filter(occurred_at__gte=_start_of(value)) if value else rows
+        start = _start_of(value)
+        return rows.filter(occurred_at__gte=start) if start else rows
 
     def filter_until(self, rows: QuerySet, name: str, value) -> QuerySet:
-        return rows.filter(occurred_at__lt=_start_of(value + timedelta(days=1))) if value else rows
+        end = _start_of(value + timedelta(days=1)) if value and value < date.max else None
+        return rows.filter(occurred_at__lt=end) if end else rows
 
     def filter_text(self, rows: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
@@ -109,6 +111,16 @@ class FeedFilter(TimelineFilter):
         self.filters["contact"].queryset = Contact.objects.in_workspace(workspace)
 
 
-def _start_of(day) -> datetime:
-    """Midnight of `day` in the current time zone, so a date range is an index range."""
-    return timezone.make_aware(datetime.combine(day, time.min))
+def _start_of(day: date | None) -> datetime | None:
+    """Midnight of `day` in the current time zone, so a date range is an index range.
+
+    None for no day, and for days at the ends of the calendar, where no bound is needed.
+    """
+    if day is None:
+        return None
+    try:
+        start = timezone.make_aware(datetime.combine(day, time.min))
+        start.astimezone(UTC)
+    except OverflowError:
+        return None
+    return start

@@ -110,3 +110,13 @@ def test_feed_needs_a_login(client, db, name):
 
 def test_feed_takes_only_safe_methods(owner_client):
     assert owner_client.post(reverse("activity-feed")).status_code == 405
+
+
+@pytest.mark.parametrize(
+    "query", [{"until": "9999-12-31"}, {"since": "0001-01-01"}, {"since": "9999-12-31"}]
+)
+def test_dates_at_the_ends_of_the_calendar_are_fine(owner_client, workspace, contact, query):
+    log(workspace, [contact], "Any day")
+    owner_client.cookies["tz"] = "Pacific/Kiritimati"
+    response = owner_client.get(reverse("activity-feed"), query)
+    assert response.status_code == 200

@@ -31,14 +31,14 @@ from pydantic import (
 from activities import services
 from activities.api.auth import WRITE
 from activities.api.common import as_uuid, integration_actor
-from activities.api.errors import ERROR_RESPONSES, InvalidInput
+from activities.api.errors import InvalidInput, error_responses
 from activities.models import Activity, Attachment, Target
 from activities.services import Actor, AttachmentSpec, TargetSpec
 from contacts.models import Contact, Membership
 
 router = Router()
 # Bad bodies answer 422 here: 400 is Eloqua's.
-RESPONSE_ERRORS = {status: ERROR_RESPONSES[status] for status in (401, 403, 404, 413, 422)}
+RESPONSE_ERRORS = error_responses(401, 403, 404, 413, 422)
 
 TYPE_PREFIX = "stream:"
 DEFAULT_VERB = "post"

@@ -15,13 +15,13 @@ from pydantic import BaseModel, StrictStr, StringConstraints
 from activities import services
 from activities.api.auth import WRITE
 from activities.api.common import as_uuid, integration_actor, iso_z
-from activities.api.errors import ERROR_RESPONSES, InvalidInput
+from activities.api.errors import InvalidInput, error_responses
 from activities.models import Activity
 from contacts.models import Contact
 
 router = Router()
 # Bad bodies answer 422 here: 400 is Eloqua's.
-RESPONSE_ERRORS = {status: ERROR_RESPONSES[status] for status in (401, 403, 404, 413, 422)}
+RESPONSE_ERRORS = error_responses(401, 403, 404, 413, 422)
 
 TypeKey = Annotated[
     StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)

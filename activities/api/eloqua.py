@@ -29,7 +29,7 @@ from pydantic_core import PydanticCustomError
 from activities import services
 from activities.api.auth import ELOQUA_READ, ELOQUA_WRITE
 from activities.api.common import as_uuid, get_activity, integration_actor
-from activities.api.errors import ERROR_RESPONSES, InvalidInput
+from activities.api.errors import InvalidInput, error_responses
 from activities.models import Activity, ActivityType
 from contacts.models import Contact
 
@@ -40,8 +40,8 @@ TYPE_PREFIX = "external:"
 TYPE_KEY_LENGTH = ActivityType._meta.get_field("key").max_length
 # Unix seconds up to the last second of year 9999, the last a datetime can hold.
 LATEST_UNIX_SECONDS = 253_402_300_799
-WRITE_ERRORS = {status: ERROR_RESPONSES[status] for status in (400, 401, 403, 404, 413)}
-READ_ERRORS = {status: ERROR_RESPONSES[status] for status in (401, 404)}
+WRITE_ERRORS = error_responses(400, 401, 403, 404, 413)
+READ_ERRORS = error_responses(401, 404)
 # Deeper than this, a value is refused rather than risk the recursion limit when stored.
 MAX_NESTING = 32
 

@@ -4,7 +4,7 @@
  "errors": [{"field": "memberId", "message": "Field required"}]}
 """
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
@@ -34,6 +34,7 @@ ERROR_RESPONSES = {
     401: ErrorOut,
     403: ErrorOut,
     404: ErrorOut,
+    405: ErrorOut,
     413: ErrorOut,
     422: ErrorOut,
 }
@@ -47,6 +48,12 @@ ERROR_CODES = {
     413: "payload_too_large",
     422: "validation_error",
 }
+
+
+def error_responses(*statuses: int) -> dict[int, type[ErrorOut]]:
+    """The errors an operation documents: `statuses`, and 405, which every path answers
+    for the methods it does not take (in this shape: activities.middleware)."""
+    return {status: ERROR_RESPONSES[status] for status in (*statuses, 405)}
 
 
 class InvalidInput(Exception):
@@ -119,6 +126,12 @@ def install_error_handlers(api: NinjaAPI, *, validation_status) -> None:
     @api.exception_handler(RequestDataTooBig)
     def too_large(request, exc: RequestDataTooBig):
         return error_response(api, request, 413, "The request body is too large.")
+
+    @api.exception_handler(TooManyFieldsSent)
+    def too_many_parameters(request, exc: TooManyFieldsSent):
+        return error_response(
+            api, request, validation_status(request), "The request has too many parameters."
+        )
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):

@@ -13,7 +13,7 @@ from pydantic import Field, WithJsonSchema
 
 from activities import timeline, types
 from activities.api.common import get_contact, iso_z, workspace_for
-from activities.api.errors import ERROR_RESPONSES, InvalidInput
+from activities.api.errors import InvalidInput, error_responses
 from activities.filters import TimelineFilter
 from activities.models import Activity
 from contacts.models import Note, Segment
@@ -260,10 +260,6 @@ def offset_page(rows: QuerySet, page: int, size: int) -> timeline.Page:
     return timeline.Page(entries, next_cursor)
 
 
-def list_errors(*statuses: int) -> dict:
-    return {status: ERROR_RESPONSES[status] for status in statuses}
-
-
 class PageQuery(Schema):
     take: int = Field(
         DEFAULT_TAKE, ge=1, le=MAX_TAKE, description=f"Number of items to take: 1 to {MAX_TAKE}."
@@ -288,7 +284,7 @@ class ContactActivitiesQuery(PageQuery):
 
 @router.get(
     "/orgs/{org_id}/contacts/{contact_id}/activities",
-    response={200: list[ActivityItemOut], **list_errors(401, 404, 422)},
+    response={200: list[ActivityItemOut], **error_responses(401, 404, 422)},
     summary="List contact activities",
     description=(
         "A contact's timeline, newest first. Page with `page` and `take`, or with the `next` "

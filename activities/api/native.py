@@ -22,7 +22,7 @@ from pydantic.json_schema import SkipJsonSchema
 from activities import services, timeline
 from activities.api.auth import WRITE
 from activities.api.common import as_uuid, get_contact, integration_actor, iso_z, workspace_for
-from activities.api.errors import InvalidInput
+from activities.api.errors import InvalidInput, error_responses
 from activities.api.invent import (
     TYPE_DESCRIPTION,
     ActivityItemOut,
@@ -35,7 +35,6 @@ from activities.api.invent import (
     decode_cursor,
     filtered,
     link_next,
-    list_errors,
     note_out,
     query_of,
 )
@@ -219,7 +218,7 @@ class ContactListQuery(PageQuery):
 
 @router.get(
     CONTACTS,
-    response={200: list[ContactOut], **list_errors(401, 404, 422)},
+    response={200: list[ContactOut], **error_responses(401, 404, 422)},
     summary="List contacts",
     description=(
         "The workspace's contacts by name. `q` searches name, email and company. Page with "
@@ -245,7 +244,7 @@ def list_contacts(
 @router.post(
     CONTACTS,
     auth=WRITE,
-    response={201: ContactOut, **list_errors(401, 403, 404, 413, 422)},
+    response={201: ContactOut, **error_responses(401, 403, 404, 413, 422)},
     summary="Create a contact",
     description="A taken `external_id` is refused with 422 naming it.",
     operation_id="create_contact",
@@ -258,7 +257,7 @@ def create_contact(request: HttpRequest, org_id: str, payload: ContactIn):
 
 @router.get(
     CONTACT,
-    response={200: ContactOut, **list_errors(401, 404)},
+    response={200: ContactOut, **error_responses(401, 404)},
     summary="Get a contact",
     operation_id="get_contact",
 )
@@ -270,7 +269,7 @@ def read_contact(request: HttpRequest, org_id: str, contact_id: str):
 @router.patch(
     CONTACT,
     auth=WRITE,
-    response={200: ContactOut, **list_errors(401, 403, 404, 413, 422)},
+    response={200: ContactOut, **error_responses(401, 403, 404, 413, 422)},
     summary="Update a contact",
     description=(
         "Changes the fields sent and no others; null clears a field (not the name). "
@@ -295,7 +294,7 @@ class NoteIn(Schema):
 @router.post(
     f"{CONTACT}/notes",
     auth=WRITE,
-    response={201: NoteOut, **list_errors(401, 403, 404, 413, 422)},
+    response={201: NoteOut, **error_responses(401, 403, 404, 413, 422)},
     summary="Add a note to a contact",
     description="Writes a `note_created` entry on the contact's timeline; `user` is null.",
     operation_id="create_note",
@@ -324,7 +323,7 @@ def change_status(
     return contact_out(contact)
 
 
-STATUS_ERRORS = list_errors(401, 403, 404)
+STATUS_ERRORS = error_responses(401, 403, 404)
 
 
 @router.post(
@@ -409,7 +408,7 @@ def get_segment(request: HttpRequest, segment_id: str) -> Segment:
 
 @router.get(
     SEGMENTS,
-    response={200: list[SegmentDetailOut], **list_errors(401, 404)},
+    response={200: list[SegmentDetailOut], **error_responses(401, 404)},
     summary="List segments",
     description="Every segment of the workspace by name, with its exact number of contacts.",
     operation_id="list_segments",
@@ -423,7 +422,7 @@ def list_segments(request: HttpRequest, org_id: str):
 @router.post(
     SEGMENTS,
     auth=WRITE,
-    response={201: SegmentDetailOut, **list_errors(401, 403, 404, 413, 422)},
+    response={201: SegmentDetailOut, **error_responses(401, 403, 404, 413, 422)},
     summary="Create a segment",
     description="A name the workspace already has (in any case) is refused with 422.",
     operation_id="create_segment",
@@ -446,7 +445,7 @@ def create_segment(request: HttpRequest, org_id: str, payload: SegmentIn):
     return Status(201, segment_detail_out(segment))
 
 
-MEMBERSHIP_ERRORS = list_errors(401, 403, 404)
+MEMBERSHIP_ERRORS = error_responses(401, 403, 404)
 
 
 @router.put(
@@ -525,6 +524,7 @@ class FeedQuery(PageQuery):
     )
     actor: str | None = Field(None, max_length=20, description="A member's user id.")
     since: date | None = Field(None, description="From this day on (inclusive).")
+    # The filter ends at the next midnight, which 9999-12-31 does not have.
     until: date | None = Field(None, description="Up to this day (inclusive).")
     q: str | None = Field(None, max_length=200, description="Text in the title or body.")
     contact: str | None = Field(None, max_length=100, description="A contact's id.")
@@ -532,7 +532,7 @@ class FeedQuery(PageQuery):
 
 @router.get(
     "/orgs/{org_id}/activities",
-    response={200: list[FeedItemOut], **list_errors(401, 404, 422)},
+    response={200: list[FeedItemOut], **error_responses(401, 404, 422)},
     summary="List the workspace's activities",
     description=(
         "Every entry of the workspace, newest first, with the timeline's filters. Items are "

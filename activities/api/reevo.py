@@ -38,7 +38,7 @@ from pydantic_core import PydanticCustomError
 from activities import services, types
 from activities.api.auth import WRITE
 from activities.api.common import integration_actor, iso_z
-from activities.api.errors import ERROR_RESPONSES, InvalidInput
+from activities.api.errors import InvalidInput, error_responses
 from activities.models import Activity
 from contacts.models import Contact
 
@@ -287,8 +287,7 @@ class ActivityObjectResponse(Schema):
 @router.post(
     "/api/v2/activity",
     auth=WRITE,
-    response={200: ActivityObjectResponse}
-    | {status: ERROR_RESPONSES[status] for status in (401, 403, 404, 413, 422)},
+    response={200: ActivityObjectResponse, **error_responses(401, 403, 404, 413, 422)},
     summary="Log a manual activity (Reevo)",
     description=(
         "Reevo's `POST /api/v2/activity`. Answers 200, as Reevo's page does "

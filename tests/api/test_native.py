@@ -859,6 +859,7 @@ def test_the_openapi_document_describes_every_endpoint(client):
         "200",
         "401",
         "404",
+        "405",
         "422",
     }
     assert responses("/orgs/{org_id}/contacts", "post") == {
@@ -866,6 +867,7 @@ def test_the_openapi_document_describes_every_endpoint(client):
         "401",
         "403",
         "404",
+        "405",
         "413",
         "422",
     }
@@ -874,6 +876,7 @@ def test_the_openapi_document_describes_every_endpoint(client):
         "401",
         "403",
         "404",
+        "405",
     }
     operation_ids = {op["operationId"] for methods in paths.values() for op in methods.values()}
     assert {
