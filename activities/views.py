@@ -1,7 +1,6 @@
 """Reading pages: the home page, a contact's page and timeline, the workspace feed."""
 
-import csv
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
@@ -14,6 +13,7 @@ from django_htmx.middleware import HtmxDetails
 
 from activities import timeline, types
 from activities.charts import weekly_activity
+from activities.exporting import csv_lines
 from activities.filters import FeedFilter, TimelineFilter
 from activities.forms import NoteForm
 from activities.models import Activity
@@ -254,57 +254,11 @@ def activity_feed_csv(request: HtmxHttpRequest) -> HttpResponse:
     return _csv_export(filterset, "activities.csv")
 
 
-CSV_HEADER = [
-    "id",
-    "occurred_at",
-    "type",
-    "title",
-    "body",
-    "actor",
-    "source",
-    "contacts",
-    "external_id",
-]
-
-
 def _csv_export(filterset, filename: str) -> HttpResponse:
     if not filterset.is_valid():
         return HttpResponse(
             "Invalid filters: " + filterset.errors.as_text(), status=422, content_type="text/plain"
         )
-    response = StreamingHttpResponse(_csv_lines(filterset.qs), content_type="text/csv")
+    response = StreamingHttpResponse(csv_lines(filterset.qs), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(rows) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_HEADER)
-    for chunk in timeline.iter_all(rows):
-        contacts = timeline.contact_names(chunk)
-        for entry in chunk:
-            yield writer.writerow(
-                _safe_cells(
-                    [
-                        entry.pk,
-                        entry.occurred_at.isoformat(),
-                        entry.type.key,
-                        entry.title,
-                        entry.body,
-                        entry.actor_display,
-                        entry.source,
-                        "; ".join(contacts[entry.pk]),
-                        entry.external_id or "",
-                    ]
-                )
-            )
-
-
-def _safe_cells(cells: list) -> list[str]:
-    """Text that a spreadsheet would run as a formula starts with a quote instead."""
-    return [f"'{cell}" if str(cell)[:1] in ("=", "+", "-", "@") else str(cell) for cell in cells]
