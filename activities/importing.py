@@ -22,7 +22,6 @@
 
 import contextlib
 import csv
-import functools
 import io
 import json
 import random
@@ -42,7 +41,6 @@ from django.core.validators import URLValidator, validate_email
 from django.db import DatabaseError, DataError, IntegrityError, reset_queries, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.html import escape, linebreaks
 from tqdm import tqdm
 
 from activities import services
@@ -307,21 +305,6 @@ def _present(value: Any) -> bool:
     return value is not None and value != ""
 
 
-# urlize (inside render_text) only turns into a link a word that holds "@", "http://",
-# "https://", "www." or a dot before one of its seven top-level domains; text with none of
-# them gets only the escaping and the paragraphs, which costs a fraction of urlize's work.
-# tests/test_import.py pins that this gives exactly what render_text gives.
-_LINK_CANDIDATE = re.compile(r"@|https?://|www\.|\.(?:com|edu|gov|int|mil|net|org)", re.I)
-
-
-@functools.lru_cache(maxsize=4096)
-def render_body(body: str) -> str:
-    """render_text(body), faster for text with nothing urlize could link."""
-    if not body or _LINK_CANDIDATE.search(body):
-        return str(render_text(body))
-    return str(linebreaks(escape(body)))
-
-
 def _chunks(items: list, size: int = QUERY_CHUNK) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -575,7 +558,7 @@ class ActivityImporter(_Importer):
             body = _text(value, "body", BODY_LENGTH)
             if body:
                 row["body"] = body
-                row["body_html"] = render_body(body)
+                row["body_html"] = render_text(body)
 
     @staticmethod
     def _source(values: dict, row: dict) -> None:
