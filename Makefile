@@ -50,3 +50,14 @@ format: install
 
 clean:
 	rm -rf $(VENV) staticfiles
+
+# Benchmarks (docs/benchmarks.md). `bench` builds 2.2M-entry databases on SQLite and on
+# PostgreSQL under ~/bench-data (BENCH_DATA_DIR), reused while their size and migrations
+# match: the first run takes the better part of an hour on a small machine.
+.PHONY: bench bench-quick
+
+bench: install
+	$(PY) -m bench.run
+
+bench-quick: install
+	$(PY) -m bench.run --quick
