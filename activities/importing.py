@@ -46,6 +46,7 @@ from tqdm import tqdm
 from activities import services
 from activities.models import Activity, ActivityType
 from activities.text import render_text
+from contacts.management.workspaces import workspace_named
 from contacts.models import Contact, Workspace
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -814,15 +815,6 @@ def _changes(contact: Contact, row: dict) -> set[str]:
     return changed
 
 
-def find_workspace(id_or_slug: str) -> Workspace | None:
-    """The workspace a command names by its id or its slug."""
-    try:
-        wanted = Q(pk=uuid.UUID(id_or_slug)) | Q(slug=id_or_slug)
-    except ValueError:
-        wanted = Q(slug=id_or_slug)
-    return Workspace.objects.filter(wanted).first()
-
-
 # The commands
 
 
@@ -852,9 +844,7 @@ class ImportCommand(BaseCommand):
         return {}
 
     def handle(self, *args, workspace: str, file: str, batch_size: int, **options):
-        found = find_workspace(workspace)
-        if found is None:
-            raise CommandError(f"No workspace has the id or slug {workspace!r}.")
+        found = workspace_named(workspace)
         if batch_size < 1:
             raise CommandError("The batch size must be at least 1.")
         if file == "-" and not options["format"]:

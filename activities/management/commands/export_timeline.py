@@ -7,8 +7,8 @@ from django.http import QueryDict
 from activities import timeline
 from activities.exporting import csv_lines
 from activities.filters import FeedFilter, TimelineFilter
-from activities.importing import find_workspace
 from activities.models import Activity
+from contacts.management.workspaces import workspace_named
 from contacts.models import Contact, Workspace
 
 
@@ -46,9 +46,7 @@ class Command(BaseCommand):
         parser.add_argument("--text", help="Only entries whose title or body holds this.")
 
     def handle(self, *args, workspace: str, contact: str | None, output: str | None, **options):
-        found = find_workspace(workspace)
-        if found is None:
-            raise CommandError(f"No workspace has the id or slug {workspace!r}.")
+        found = workspace_named(workspace)
         query = QueryDict(mutable=True)
         query.setlist("type", options["types"])
         query.setlist("source", options["sources"])

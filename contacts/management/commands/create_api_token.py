@@ -1,9 +1,7 @@
-import uuid
-
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
 
-from contacts.models import ApiToken, Workspace
+from contacts.management.workspaces import workspace_named
+from contacts.models import ApiToken
 
 
 class Command(BaseCommand):
@@ -15,7 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="", help="What the token is for.")
 
     def handle(self, *args, workspace: str, scope: str, name: str, **options):
-        found = _workspace(workspace)
+        found = workspace_named(workspace)
         if len(name) > ApiToken._meta.get_field("name").max_length:
             raise CommandError("The name can have at most 100 characters.")
         token, raw = ApiToken.issue(workspace=found, scope=scope, name=name)
@@ -24,14 +22,3 @@ class Command(BaseCommand):
             "Store it now: it is not shown again."
         )
         self.stdout.write(raw)
-
-
-def _workspace(id_or_slug: str) -> Workspace:
-    try:
-        wanted = Q(pk=uuid.UUID(id_or_slug)) | Q(slug=id_or_slug)
-    except ValueError:
-        wanted = Q(slug=id_or_slug)
-    found = Workspace.objects.filter(wanted).first()
-    if found is None:
-        raise CommandError(f"No workspace has the id or slug {id_or_slug!r}.")
-    return found

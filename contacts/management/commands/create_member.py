@@ -1,12 +1,10 @@
-import uuid
-
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.db.models import Q
 
-from contacts.models import Membership, Workspace
+from contacts.management.workspaces import workspace_named
+from contacts.models import Membership
 
 
 class Command(BaseCommand):
@@ -19,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--admin", action="store_true", help="Make them an admin.")
 
     def handle(self, *args, workspace: str, username: str, password: str, admin: bool, **options):
-        found = _workspace(workspace)
+        found = workspace_named(workspace)
         User = get_user_model()
         try:
             User._meta.get_field(User.USERNAME_FIELD).clean(username, None)
@@ -35,14 +33,3 @@ class Command(BaseCommand):
             Membership.objects.update_or_create(workspace=found, user=user, defaults={"role": role})
         action = "Created" if created else "Updated the password of"
         self.stdout.write(f"{action} {username}, {role} of {found.name}.")
-
-
-def _workspace(id_or_slug: str) -> Workspace:
-    try:
-        wanted = Q(pk=uuid.UUID(id_or_slug)) | Q(slug=id_or_slug)
-    except ValueError:
-        wanted = Q(slug=id_or_slug)
-    found = Workspace.objects.filter(wanted).first()
-    if found is None:
-        raise CommandError(f"No workspace has the id or slug {id_or_slug!r}.")
-    return found
