@@ -230,7 +230,7 @@ def run(dataset, *, seconds: float, warmup: float, threads: int, connections: in
     session = None
     try:
         with Server(dataset.env(), log_path) as server:
-            session = login(server.base, subjects["username"], "demo")
+            session = login(server.base, subjects["username"], "demo")  # demo.DEMO_PASSWORD
             cookie = {"Cookie": f"sessionid={session}"}
             bearer = {"Authorization": f"Bearer {subjects['read_token']}"}
             invent = (
