@@ -72,6 +72,10 @@ def visibility_q(membership: Membership, prefix: str = "") -> Q:
     return Q(**{f"{prefix}restricted": False}) | Q(**{f"{prefix}pk__in": targeted})
 
 
+# Foreign keys of an activity that are NULL on nearly every row.
+OPTIONAL_REFERENCES = ("actor_user", "reply_to", "react_to", "invite_to", "segment", "note")
+
+
 class Activity(models.Model):
     """One entry of a timeline, shown on the timeline of each contact it concerns."""
 
@@ -109,7 +113,7 @@ class Activity(models.Model):
 
     actor_kind = models.CharField(max_length=12, choices=ActorKind.choices, default="system")
     actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, db_index=False
     )
     actor_name = models.CharField(max_length=200, blank=True)
     actor_external_id = models.CharField(max_length=200, blank=True)
@@ -124,13 +128,28 @@ class Activity(models.Model):
     external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
 
     reply_to = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replies",
+        db_index=False,
     )
     react_to = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reactions"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reactions",
+        db_index=False,
     )
     invite_to = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations",
+        db_index=False,
     )
 
     # References to records that live in other systems, kept as their ids there.
@@ -148,10 +167,20 @@ class Activity(models.Model):
     object_name = models.CharField(max_length=200, blank=True)
 
     segment = models.ForeignKey(
-        Segment, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+        Segment,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+        db_index=False,
     )
     note = models.ForeignKey(
-        Note, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+        Note,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+        db_index=False,
     )
 
     metadata = models.JSONField(default=dict, blank=True)
@@ -198,6 +227,16 @@ class Activity(models.Model):
             models.Index(fields=["workspace", "-occurred_at", "-id"], name="activity_feed"),
             models.Index(
                 fields=["workspace", "type", "-occurred_at", "-id"], name="activity_feed_type"
+            ),
+            *(
+                # Nearly every entry leaves these empty: a partial index costs a write
+                # only for the entries that set them, and still serves their lookups.
+                models.Index(
+                    fields=[field],
+                    condition=Q(**{f"{field}__isnull": False}),
+                    name=f"activity_{field}_set",
+                )
+                for field in OPTIONAL_REFERENCES
             ),
         ]
 
