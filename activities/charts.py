@@ -1,13 +1,15 @@
-"""A contact's activity per week over the last year, drawn on the server as SVG bars."""
+"""A contact's activity per week over the last year, drawn on the server as SVG bars.
+
+The counts come from `TimelineWeek` (kept by database triggers): 52 rows, however many
+entries the contact has. Weeks start on Monday 00:00 UTC.
+"""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from django.db.models import Count
-from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from activities.models import ActivityContact
+from activities.models import TimelineWeek
 from contacts.models import Contact
 
 WEEKS = 52
@@ -21,7 +23,7 @@ class Bar:
     x: int
     y: int
     height: int
-    week: datetime
+    week: date
     count: int
 
 
@@ -35,26 +37,18 @@ class WeeklyChart:
 
 
 def weekly_activity(contact: Contact, now: datetime | None = None) -> WeeklyChart:
-    now = timezone.localtime(now or timezone.now())
-    this_week = (now - timedelta(days=now.weekday())).replace(
-        hour=0, minute=0, second=0, microsecond=0
+    today = (now or timezone.now()).astimezone(UTC).date()
+    this_week = today - timedelta(days=today.weekday())
+    weeks = [this_week - timedelta(weeks=WEEKS - 1 - i) for i in range(WEEKS)]
+    counts: dict[date, int] = dict(
+        TimelineWeek.objects.filter(
+            contact=contact, week__gte=weeks[0], week__lte=this_week, count__gt=0
+        ).values_list("week", "count")
     )
-    first_week = this_week - timedelta(weeks=WEEKS - 1)
-    counts = {
-        timezone.localtime(row["week"]).date(): row["count"]
-        for row in ActivityContact.objects.filter(
-            contact=contact, occurred_at__gte=first_week, occurred_at__lte=now
-        )
-        .annotate(week=TruncWeek("occurred_at"))
-        .values("week")
-        .annotate(count=Count("id"))
-        .order_by()
-    }
-    weeks = [first_week + timedelta(weeks=i) for i in range(WEEKS)]
     tallest = max(counts.values(), default=0) or 1
     bars = []
     for index, week in enumerate(weeks):
-        count = counts.get(week.date(), 0)
+        count = counts.get(week, 0)
         height = max(round(count / tallest * HEIGHT), 2 if count else 1)
         bars.append(Bar(index * (BAR_WIDTH + BAR_GAP), HEIGHT - height, height, week, count))
     return WeeklyChart(bars=bars, total=sum(counts.values()))

@@ -316,6 +316,30 @@ class ActivityContact(models.Model):
         return f"{self.activity} on {self.contact}"
 
 
+class TimelineWeek(models.Model):
+    """How many entries a contact's timeline has in one week, for the page's weekly chart.
+
+    Database triggers on ActivityContact keep the counts (migration 0003), so every writer
+    — the services, the importer, `seed_demo`'s bulk inserts, cascading deletes — keeps
+    them right, and the chart reads 52 rows however busy the contact is. Weeks start on
+    Monday 00:00 UTC.
+    """
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="timeline_weeks", db_index=False
+    )
+    week = models.DateField(help_text="The week's Monday (UTC).")
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "week"], name="timeline_week_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} in the week of {self.week}: {self.count}"
+
+
 class Attachment(models.Model):
     class Kind(models.TextChoices):
         FILE = "file"
