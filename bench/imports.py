@@ -291,8 +291,9 @@ def _create_floor_tables(connection, tables: dict) -> None:
                 cursor.execute(f"CREATE TABLE {scratch_table} (LIKE {source} INCLUDING ALL)")
                 continue
             cursor.execute(
+                # Tables and indexes, as on PostgreSQL: not the triggers (a plain insert).
                 "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = %s AND sql IS NOT NULL "
-                "ORDER BY type = 'index'",
+                "AND type IN ('table', 'index') ORDER BY type = 'index'",
                 [source],
             )
             for kind, name, ddl in cursor.fetchall():
