@@ -28,8 +28,10 @@ from activities.forms import LogActivityForm, NoteForm, SegmentChoiceForm
 from activities.models import Activity
 from activities.services import Actor
 from activities.views import (
+    ENTRY,
     HtmxHttpRequest,
     _prepared,
+    entry_context,
     get_contact,
     render_contact_page,
     wants_fragment,
@@ -364,7 +366,8 @@ def entry_unpin(request: HtmxHttpRequest, contact_id, activity_id) -> HttpRespon
 @workspace_required
 def task_done(request: HtmxHttpRequest, activity_id) -> HttpResponse:
     tasks = Activity.objects.visible_to(request.membership).filter(type__key=types.TASK)
-    task = get_object_or_404(tasks.select_related(*timeline.ENTRY_RELATIONS), pk=activity_id)
+    tasks = timeline.for_page(tasks).select_related(*timeline.PAGE_RELATIONS)
+    task = get_object_or_404(tasks, pk=activity_id)
     contact = _posted_contact(request)
     if contact is not None:
         return _act(
@@ -378,9 +381,9 @@ def task_done(request: HtmxHttpRequest, activity_id) -> HttpResponse:
     text = "Task done." if done else "That task was already done."
     level = messages.SUCCESS if done else messages.INFO
     if wants_fragment(request):
-        response = render(
-            request, "activities/_entry.html", {"entry": _prepared(request, [task])[0]}
-        )
+        _prepared(request, [task])
+        context = entry_context(request) | {"entry": task, "contact": None}
+        response = render(request, ENTRY, context)
         return _with_message(response, level, text)
     messages.add_message(request, level, text)
     return redirect("activity-feed")

@@ -12,12 +12,23 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
-from django.db.models import Count, Q, QuerySet, prefetch_related_objects
+from django.db.models import (
+    Aggregate,
+    Count,
+    F,
+    JSONField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from activities.models import Activity, ActivityContact, visibility_q
+from activities.models import Activity, ActivityContact, Attachment, visibility_q
 from contacts.models import Contact, Membership, Workspace
 
 PAGE_SIZE = 50
@@ -86,9 +97,14 @@ def _visible(membership: Membership | None, prefix: str = "") -> Q:
     return visibility_q(membership, prefix) if membership else Q()
 
 
-def page_of(rows: QuerySet, cursor: Cursor | None, size: int = PAGE_SIZE) -> Page:
-    """One page of links or activities after `cursor`, newest first."""
-    id_field = "activity_id" if rows.model is ActivityContact else "id"
+def page_of(
+    rows: QuerySet, cursor: Cursor | None, size: int = PAGE_SIZE, *, relations=None
+) -> Page:
+    """One page of links or activities after `cursor`, newest first, with `relations`
+    (by default ENTRY_RELATIONS) loaded. A link's annotations carry over to its activity."""
+    relations = ENTRY_RELATIONS if relations is None else relations
+    is_links = rows.model is ActivityContact
+    id_field = "activity_id" if is_links else "id"
     rows = rows.order_by("-occurred_at", f"-{id_field}")
     if cursor:
         # The redundant `occurred_at <=` gives the index scan its starting point.
@@ -97,20 +113,51 @@ def page_of(rows: QuerySet, cursor: Cursor | None, size: int = PAGE_SIZE) -> Pag
             | Q(occurred_at=cursor.occurred_at, **{f"{id_field}__lt": cursor.activity_id}),
             occurred_at__lte=cursor.occurred_at,
         )
-    if rows.model is ActivityContact:
-        found = [
-            link.activity for link in rows.select_related(*ENTRY_RELATIONS_VIA_LINK)[: size + 1]
-        ]
+    if is_links:
+        links = rows.select_related(*(f"activity__{name}" for name in relations))[: size + 1]
+        found = [_activity_of(link, rows.query.annotations) for link in links]
     else:
-        found = list(rows.select_related(*ENTRY_RELATIONS)[: size + 1])
+        found = list(rows.select_related(*relations)[: size + 1])
     entries = found[:size]
     more = len(found) > size
     next_cursor = Cursor(entries[-1].occurred_at, entries[-1].id) if more else None
     return Page(entries, next_cursor)
 
 
+def _activity_of(link: ActivityContact, annotations) -> Activity:
+    for name in annotations:
+        setattr(link.activity, name, getattr(link, name))
+    return link.activity
+
+
 ENTRY_RELATIONS = ("type", "actor_user", "segment", "note")
 ENTRY_RELATIONS_VIA_LINK = tuple(f"activity__{name}" for name in ENTRY_RELATIONS)
+# What an entry on a page shows: a note only by its id and author (`note_author_id`).
+PAGE_RELATIONS = ("type", "actor_user")
+# Columns a page never shows (the raw text: its HTML is `body_html`), left unread.
+PAGE_DEFERRED = (
+    "body",
+    "payload",
+    "ended_at",
+    "actor_external_id",
+    "actor_email",
+    "actor_avatar_url",
+    "sub_type",
+    "category",
+    "status",
+    "priority",
+    "external_id",
+    "invite_to",
+    "sequence_id",
+    "pipeline_stage_id",
+    "segment",
+    "created_at",
+    "updated_at",
+    *(
+        f"actor_user__{name}"
+        for name in ("password", "last_login", "email", "is_staff", "is_active", "date_joined")
+    ),
+)
 
 
 def iter_all(rows: QuerySet, chunk: int = 1000) -> Iterator[list[Activity]]:
@@ -128,20 +175,70 @@ def iter_all(rows: QuerySet, chunk: int = 1000) -> Iterator[list[Activity]]:
 # What an entry shows besides its own row
 
 
-def prepare(entries: Sequence[Activity], membership: Membership | None) -> Sequence[Activity]:
-    """Load what the entries show with a fixed number of queries, however many there are:
-    attachments, replies, reaction counts and the other contacts concerned."""
-    if not entries:
-        return entries
+class JSONList(Aggregate):
+    """The rows' values as one JSON array."""
+
+    function = "JSON_GROUP_ARRAY"
+    output_field = JSONField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="JSONB_AGG", **extra_context)
+
+
+def for_page(rows: QuerySet, contact: Contact | None = None) -> QuerySet:
+    """Timeline rows (a contact's links or the feed's activities) with what a page shows
+    of each entry, in the same query: the note's author, the entry's contacts other than
+    `contact` (`other_contacts`) and its attachments (`attachment_list`)."""
+    prefix = "activity__" if rows.model is ActivityContact else ""
+    others = ActivityContact.objects.filter(activity=OuterRef(f"{prefix}pk"))
+    if contact is not None:
+        others = others.exclude(contact=contact)
+    attachments = Attachment.objects.filter(activity=OuterRef(f"{prefix}pk"))
+    return rows.defer(*(prefix + name for name in PAGE_DEFERRED)).annotate(
+        note_author_id=F(f"{prefix}note__author_id"),
+        other_contacts=_json_list(others, id="contact_id", name="contact__name"),
+        attachment_list=_json_list(
+            attachments, kind="kind", name="name", url="url", external_id="external_id"
+        ),
+    )
+
+
+def _json_list(rows: QuerySet, **fields) -> Subquery:
+    """The rows' `fields` as a JSON list of objects, for one entry (`activity`)."""
+    grouped = rows.values("activity").annotate(found=JSONList(JSONObject(**fields)))
+    return Subquery(grouped.values("found"))
+
+
+def prepare(
+    entries: Sequence[Activity],
+    membership: Membership | None,
+    *,
+    contact: Contact | None = None,
+    pinned_id: uuid.UUID | None = None,
+) -> Activity | None:
+    """Load what the page's entries show besides their rows, in two queries however many
+    entries there are: their replies, and their reaction counts. The entries come from
+    `page_of(for_page(rows, contact), …, relations=PAGE_RELATIONS)`.
+
+    With `pinned_id`, the contact's pinned entry comes with the replies and is prepared
+    like the others: it is returned, or None if the member may not see it.
+    """
     ids = [entry.pk for entry in entries]
+    if pinned_id:
+        ids.append(pinned_id)
+    if not ids:
+        return None
+    wanted = Q(reply_to__in=ids)
+    if pinned_id:
+        wanted |= Q(pk=pinned_id, reply_to__isnull=True, react_to__isnull=True)
+    rows = for_page(Activity.objects.filter(wanted, _visible(membership)), contact)
+    pinned = None
     replies = defaultdict(list)
-    for reply in (
-        Activity.objects.filter(_visible(membership), reply_to__in=ids)
-        .select_related(*ENTRY_RELATIONS)
-        .prefetch_related("attachments")
-        .order_by("occurred_at", "id")
-    ):
-        replies[reply.reply_to_id].append(reply)
+    for row in rows.select_related(*PAGE_RELATIONS).order_by("occurred_at", "id"):
+        if row.pk == pinned_id:
+            pinned = row
+        else:
+            replies[row.reply_to_id].append(row)
     reactions = defaultdict(list)
     for row in (
         Activity.objects.filter(_visible(membership), react_to__in=ids)
@@ -150,19 +247,23 @@ def prepare(entries: Sequence[Activity], membership: Membership | None) -> Seque
         .order_by("react_to", "-count", "title")
     ):
         reactions[row["react_to"]].append((row["title"] or "+1", row["count"]))
-    contacts = defaultdict(list)
-    for link in (
-        ActivityContact.objects.filter(activity__in=ids)
-        .select_related("contact")
-        .order_by("contact__name")
-    ):
-        contacts[link.activity_id].append(link.contact)
-    prefetch_related_objects(list(entries), "attachments")
-    for entry in entries:
+    for entry in (*entries, *([pinned] if pinned else [])):
         entry.reply_list = replies[entry.pk]
         entry.reaction_counts = reactions[entry.pk]
-        entry.contact_list = contacts[entry.pk]
-    return entries
+        entry.other_contacts = _contact_refs(entry.other_contacts)
+        entry.attachment_list = entry.attachment_list or []
+    return pinned
+
+
+class ContactRef(NamedTuple):
+    id: uuid.UUID
+    name: str
+
+
+def _contact_refs(found: list[dict] | None) -> list[ContactRef]:
+    """`other_contacts` as the database gave it (SQLite writes UUIDs without dashes)."""
+    refs = [ContactRef(uuid.UUID(item["id"]), item["name"]) for item in found or []]
+    return sorted(refs, key=lambda ref: (ref.name, ref.id))
 
 
 # Grouping under day headings

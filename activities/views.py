@@ -2,11 +2,14 @@
 
 from collections.abc import Sequence
 
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Subquery, UUIDField
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.backends.utils import csrf_input
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
@@ -16,9 +19,9 @@ from activities.charts import weekly_activity
 from activities.exporting import csv_lines
 from activities.filters import FeedFilter, TimelineFilter
 from activities.forms import NoteForm
-from activities.models import Activity
+from activities.models import Activity, ActivityContact
 from contacts.decorators import workspace_required
-from contacts.models import Contact, Segment
+from contacts.models import Contact, Segment, SegmentMembership, may_change_note
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -26,9 +29,11 @@ class HtmxHttpRequest(HttpRequest):
 
 
 def get_contact(request: HtmxHttpRequest, contact_id) -> Contact:
-    """The current workspace's contact, or 404."""
-    segments = Prefetch("segments", queryset=Segment.objects.order_by("name"))
-    contacts = Contact.objects.in_workspace(request.workspace).prefetch_related(segments)
+    """The current workspace's contact, or 404, with the id of its pinned entry."""
+    pinned = ActivityContact.objects.filter(contact=OuterRef("pk"), pinned=True)
+    contacts = Contact.objects.in_workspace(request.workspace).annotate(
+        pinned_activity_id=Subquery(pinned.values("activity_id")[:1], output_field=UUIDField())
+    )
     return get_object_or_404(contacts, pk=contact_id)
 
 
@@ -64,7 +69,7 @@ def contact_detail(request: HtmxHttpRequest, contact_id) -> HttpResponse:
     contact = get_contact(request, contact_id)
     if wants_fragment(request) and request.htmx.target == "timeline":
         context = timeline_context(request, contact)
-        return render(request, "activities/_timeline.html", context, status=context["status"])
+        return render(request, TIMELINE, context, status=context["status"])
     return render_contact_page(request, contact)
 
 
@@ -77,12 +82,16 @@ def render_contact_page(
     """
     context = timeline_context(request, contact)
     status = 422 if note_form is not None and note_form.errors else context["status"]
+    segments = Segment.objects.in_workspace(request.workspace).annotate(
+        is_member=Exists(SegmentMembership.objects.filter(segment=OuterRef("pk"), contact=contact))
+    )
+    segments = list(segments.order_by("name"))
     context |= {
         "note_form": note_form or NoteForm(),
-        "available_segments": Segment.objects.in_workspace(request.workspace)
-        .exclude(pk__in=[segment.pk for segment in contact.segments.all()])
-        .order_by("name"),
-        "chart": weekly_activity(contact),
+        "segments": [segment for segment in segments if segment.is_member],
+        "available_segments": [segment for segment in segments if not segment.is_member],
+        "chart_html": jinja_html(CHART, {"chart": weekly_activity(contact)}, request),
+        "timeline_html": jinja_html(TIMELINE, context, request),
     }
     template = (
         "activities/_contact_page.html"
@@ -101,100 +110,119 @@ def contact_timeline(request: HtmxHttpRequest, contact_id) -> HttpResponse:
         url = reverse("contact-detail", args=[contact.pk])
         return redirect(f"{url}?{request.GET.urlencode()}")
     context = timeline_context(request, contact)
-    return render(request, "activities/_timeline_page.html", context, status=context["status"])
+    return render(request, TIMELINE_PAGE, context, status=context["status"])
+
+
+# Jinja2 templates (templates/jinja2/): the timeline, its entries and the chart.
+TIMELINE = "activities/_timeline.html"
+TIMELINE_PAGE = "activities/_timeline_page.html"
+ENTRY = "activities/_entry.html"
+CHART = "activities/_chart.html"
+
+
+def entry_context(request: HtmxHttpRequest) -> dict:
+    """What the entry template needs besides the entries: the CSRF field of its forms,
+    made once (each `csrf_input` would mask the token again, form after form)."""
+    return {"csrf_field": csrf_input(request)}
+
+
+def jinja_html(template: str, context: dict, request: HtmxHttpRequest) -> SafeString:
+    """A Jinja2 template's HTML (autoescaped), for a Django template to place."""
+    return mark_safe(render_to_string(template, context, request))
 
 
 def timeline_context(request: HtmxHttpRequest, contact: Contact) -> dict:
     """The filtered page of the contact's timeline that the request asks for."""
-    rows = timeline.contact_entries(contact, request.membership)
+    rows = timeline.for_page(timeline.contact_entries(contact, request.membership), contact)
     # After an action (a POST) the timeline shows unfiltered, newest first.
     query = request.GET if request.method == "GET" else QueryDict()
     filterset = TimelineFilter(query, rows, workspace=request.workspace)
+    # The pinned entry stands above the first page of the unfiltered timeline.
+    show_pinned = not filterset.is_filtered and "cursor" not in request.GET
     context = page_context(
         request,
         filterset,
         fragment_url=reverse("contact-timeline", args=[contact.pk]),
         page_url=reverse("contact-detail", args=[contact.pk]),
+        contact=contact,
+        pinned_id=contact.pinned_activity_id if show_pinned else None,
     )
-    show_pinned = not filterset.is_filtered and "cursor" not in request.GET
-    pinned = _pinned_entry(request, contact) if show_pinned and context["status"] == 200 else None
-    if pinned:
-        context["groups"] = _without(context["groups"], pinned)
     return context | {
-        "contact": contact,
-        "pinned": pinned,
         "export_url": _with_query(
             reverse("contact-timeline-csv", args=[contact.pk]), filterset.data, drop=["cursor"]
         ),
     }
 
 
-def _pinned_entry(request: HtmxHttpRequest, contact: Contact) -> Activity | None:
-    link = (
-        timeline.contact_entries(contact, request.membership)
-        .filter(pinned=True)
-        .select_related(*timeline.ENTRY_RELATIONS_VIA_LINK)
-        .first()
-    )
-    if link is None:
-        return None
-    link.activity.is_pinned = True
-    return _prepared(request, [link.activity])[0]
-
-
-def _without(groups: list[timeline.DayGroup], pinned: Activity) -> list[timeline.DayGroup]:
-    for group in groups:
-        group.entries = [entry for entry in group.entries if entry.pk != pinned.pk]
-    return [group for group in groups if group.entries]
-
-
-def page_context(request: HtmxHttpRequest, filterset, *, fragment_url: str, page_url: str) -> dict:
+def page_context(
+    request: HtmxHttpRequest,
+    filterset,
+    *,
+    fragment_url: str,
+    page_url: str,
+    contact: Contact | None = None,
+    pinned_id=None,
+) -> dict:
     """A page of entries after the request's cursor, grouped by day, and the next page's
     URLs: the fragment that infinite scroll loads, and the whole page for a plain link.
+    With `pinned_id`, the pinned entry too, taken out of the day it belongs to.
 
     Invalid filters or cursor answer 422 with the filter form showing the errors.
     """
+    context = {
+        **entry_context(request),
+        "filter": filterset,
+        "contact": contact,
+        "pinned": None,
+        "groups": [],
+        "cursor_error": "",
+        "repeated_day": request.GET.get("after_day", ""),
+        "next_url": None,
+        "next_page_url": None,
+        "status": 200,
+    }
     cursor = None
-    cursor_error = ""
     if token := request.GET.get("cursor"):
         try:
             cursor = timeline.Cursor.decode(token)
         except ValueError:
-            cursor_error = "That link to older entries is broken. Start again from the top."
-    if not filterset.is_valid() or cursor_error:
-        return {"filter": filterset, "groups": [], "cursor_error": cursor_error, "status": 422}
-    page = timeline.page_of(filterset.qs, cursor)
-    entries = _prepared(request, page.entries)
-    groups = timeline.group_by_day(entries)
-    next_query = {}
+            context["cursor_error"] = (
+                "That link to older entries is broken. Start again from the top."
+            )
+    if not filterset.is_valid() or context["cursor_error"]:
+        return context | {"status": 422}
+    page = timeline.page_of(filterset.qs, cursor, relations=timeline.PAGE_RELATIONS)
+    pinned = _prepared(request, page.entries, contact=contact, pinned_id=pinned_id)
+    shown = [entry for entry in page.entries if pinned is None or entry.pk != pinned.pk]
+    context |= {"pinned": pinned, "groups": timeline.group_by_day(shown)}
     if page.next_cursor:
-        next_query = {"cursor": page.next_cursor.encode(), "after_day": groups[-1].key}
-    drop = ["cursor", "after_day"]
-    return {
-        "filter": filterset,
-        "groups": groups,
-        "repeated_day": request.GET.get("after_day", ""),
-        "next_url": _with_query(fragment_url, filterset.data, drop=drop, add=next_query)
-        if next_query
-        else None,
-        "next_page_url": _with_query(page_url, filterset.data, drop=drop, add=next_query)
-        if next_query
-        else None,
-        "status": 200,
-    }
+        last_day = timeline.group_by_day(page.entries[-1:])[0].key
+        drop = ["cursor", "after_day"]
+        add = {"cursor": page.next_cursor.encode(), "after_day": last_day}
+        context["next_url"] = _with_query(fragment_url, filterset.data, drop=drop, add=add)
+        context["next_page_url"] = _with_query(page_url, filterset.data, drop=drop, add=add)
+    return context
 
 
-def _prepared(request: HtmxHttpRequest, entries: Sequence[Activity]) -> Sequence[Activity]:
-    timeline.prepare(entries, request.membership)
+def _prepared(
+    request: HtmxHttpRequest,
+    entries: Sequence[Activity],
+    *,
+    contact: Contact | None = None,
+    pinned_id=None,
+) -> Activity | None:
+    """Everything the entry template reads, set on each entry; the pinned entry if asked."""
+    pinned = timeline.prepare(entries, request.membership, contact=contact, pinned_id=pinned_id)
     now = timezone.now()
-    for entry in entries:
+    for entry in (*entries, *([pinned] if pinned else [])):
+        entry.is_pinned = entry is pinned
         entry.is_upcoming = entry.occurred_at > now
         entry.can_change_note = (
             entry.type.key == types.NOTE_CREATED
-            and entry.note is not None
-            and entry.note.can_be_changed_by(request.user, request.membership)
+            and entry.note_id is not None
+            and may_change_note(entry.note_author_id, request.user, request.membership)
         )
-    return entries
+    return pinned
 
 
 def _with_query(url: str, data, *, drop: Sequence[str] = (), add: dict | None = None) -> str:
@@ -215,7 +243,7 @@ def _with_query(url: str, data, *, drop: Sequence[str] = (), add: dict | None = 
 def activity_feed(request: HtmxHttpRequest) -> HttpResponse:
     filterset = FeedFilter(
         request.GET,
-        timeline.feed_entries(request.workspace, request.membership),
+        timeline.for_page(timeline.feed_entries(request.workspace, request.membership)),
         workspace=request.workspace,
     )
     feed_url = reverse("activity-feed")
@@ -226,10 +254,11 @@ def activity_feed(request: HtmxHttpRequest) -> HttpResponse:
     if context["status"] == 200:
         context["feed_contact"] = filterset.form.cleaned_data.get("contact")
     if wants_fragment(request) and request.htmx.target == "timeline":
-        template = "activities/_timeline.html"
+        template = TIMELINE
     elif wants_fragment(request) and "cursor" in request.GET:
-        template = "activities/_timeline_page.html"
+        template = TIMELINE_PAGE
     else:
+        context["timeline_html"] = jinja_html(TIMELINE, context, request)
         template = "activities/feed.html"
     return render(request, template, context, status=context["status"])
 

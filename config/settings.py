@@ -98,6 +98,13 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The timeline's templates (config/templating.py says why).
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "config.templating.environment"},
+    },
 ]
 
 

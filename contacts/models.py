@@ -275,9 +275,10 @@ class Note(models.Model):
         return self.content[:60]
 
     def can_be_changed_by(self, user, membership: Membership | None) -> bool:
-        """Its author or a workspace admin may edit or delete a note."""
-        return (
-            user.is_superuser
-            or self.author_id == user.pk
-            or bool(membership and membership.is_admin)
-        )
+        return may_change_note(self.author_id, user, membership)
+
+
+def may_change_note(author_id, user, membership: Membership | None) -> bool:
+    """Its author or a workspace admin may edit or delete a note (by its author's id, so
+    a page can decide without loading the note)."""
+    return user.is_superuser or author_id == user.pk or bool(membership and membership.is_admin)

@@ -12,6 +12,7 @@ from activities import services
 from activities.models import Activity, ActivityContact, Attachment
 from activities.services import AttachmentSpec, TargetSpec
 from activities.timeline import PAGE_SIZE
+from tests.timeline_html import chart_bars, entry_titles, load_more_url
 
 
 def log(contact, type_key="call", *, title="Call", when=None, **fields):
@@ -241,16 +242,15 @@ def test_timeline_pages_with_a_cursor_and_never_repeats_a_day_heading(owner_clie
     for index in range(PAGE_SIZE + 10):
         log(contact, title=f"Call {index}", when=start + timedelta(minutes=index))
     first = owner_client.get(reverse("contact-detail", args=[contact.pk]))
-    next_url = first.context["next_url"]
+    next_url = load_more_url(first)
     assert next_url.startswith(reverse("contact-timeline", args=[contact.pk]))
     second = owner_client.get(next_url, headers={"HX-Request": "true"})
     assert second.status_code == 200
     html = second.content.decode()
     assert "<html" not in html
     assert 'class="day-heading' not in html
-    assert second.context["next_url"] is None
-    first_titles = [e.title for g in first.context["groups"] for e in g.entries]
-    second_titles = [e.title for g in second.context["groups"] for e in g.entries]
+    assert load_more_url(second) is None
+    first_titles, second_titles = entry_titles(first), entry_titles(second)
     assert len(first_titles) == PAGE_SIZE
     assert sorted(first_titles + second_titles) == sorted(
         f"Call {i}" for i in range(PAGE_SIZE + 10)
@@ -263,10 +263,12 @@ def test_load_more_without_htmx_redirects_to_the_page(owner_client, contact):
     assert response["Location"] == reverse("contact-detail", args=[contact.pk]) + "?cursor=x"
 
 
-def test_timeline_query_count_is_fixed(
-    owner_client, contact, workspace, actor, segment, django_assert_max_num_queries
-):
+@pytest.fixture
+def busy_timeline(contact, workspace, actor, segment):
+    """More than a page of entries with everything an entry can show: attachments, a
+    second contact, replies, reactions, a note, a segment change, a pinned entry."""
     other = contact.__class__.objects.create(workspace=workspace, name="Walter Skinner")
+    parents = []
     for index in range(PAGE_SIZE + 5):
         parent = log(
             contact,
@@ -279,26 +281,84 @@ def test_timeline_query_count_is_fixed(
         )
         log(contact, "api:message", title="reply", reply_to=parent)
         log(contact, "api:reaction", title="+1", react_to=parent)
+        parents.append(parent)
     services.add_note(contact=contact, content="note", actor=actor)
     services.add_to_segment(contact=contact, segment=segment, actor=actor)
-    with django_assert_max_num_queries(22):
-        response = owner_client.get(reverse("contact-detail", args=[contact.pk]))
-    assert len([e for g in response.context["groups"] for e in g.entries]) == PAGE_SIZE
-    with django_assert_max_num_queries(12):
-        owner_client.get(response.context["next_url"], headers={"HX-Request": "true"})
+    services.pin_entry(contact=contact, activity=parents[0])  # not on the first page
+    return contact
+
+
+# The contact page adds its header, segments, chart and filter choices to the timeline.
+CONTACT_PAGE_QUERIES = 13
+# Session, user, membership; the contact; the page; its replies; its reactions.
+TIMELINE_QUERIES = 7
+
+
+@pytest.fixture
+def member_client(owner_client, busy_timeline):
+    """A member who has been on the page before: a first request also saves the session,
+    and the first use of a connection checks the database's JSON support."""
+    owner_client.get(reverse("contact-detail", args=[busy_timeline.pk]))
+    return owner_client
+
+
+def test_contact_page_query_count_is_fixed(
+    member_client, busy_timeline, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(CONTACT_PAGE_QUERIES):
+        response = member_client.get(reverse("contact-detail", args=[busy_timeline.pk]))
+    titles = entry_titles(response)
+    assert titles[:3] == ["Entry 0", "Added to VIP", "Note"]  # the pinned one first
+    assert len(titles) == PAGE_SIZE + 1
+    # Each call has a reply, a reaction, an attachment and a second contact.
+    calls = PAGE_SIZE - 2 + 1
+    assert response.content.count(b'class="reply"') == calls
+    assert response.content.count(b'<span class="reaction">+1 <b>1</b></span>') == calls
+    assert response.content.count(b'href="https://example.com"') == calls
+    assert response.content.count(b">Walter Skinner</a>") == calls
+    assert b'class="timeline-pinned"' in response.content
+
+
+@pytest.mark.parametrize(
+    "query, headers",
+    [
+        ({}, {"HX-Request": "true", "HX-Target": "timeline"}),  # the filter form, cleared
+        ({"type": "call"}, {"HX-Request": "true", "HX-Target": "timeline"}),
+        ({"q": "Entry"}, {"HX-Request": "true", "HX-Target": "timeline"}),
+    ],
+)
+def test_filtered_timeline_query_count_is_fixed(
+    member_client, busy_timeline, django_assert_max_num_queries, query, headers
+):
+    # Validating a type filter reads the workspace's types: one query more.
+    expected = TIMELINE_QUERIES + ("type" in query)
+    url = reverse("contact-detail", args=[busy_timeline.pk])
+    with django_assert_max_num_queries(expected):
+        response = member_client.get(url, query, headers=headers)
+    assert entry_titles(response)
+    assert b"<html" not in response.content
+
+
+def test_load_more_query_count_is_fixed(owner_client, busy_timeline, django_assert_max_num_queries):
+    page = owner_client.get(reverse("contact-detail", args=[busy_timeline.pk]))
+    with django_assert_max_num_queries(TIMELINE_QUERIES):
+        more = owner_client.get(load_more_url(page), headers={"HX-Request": "true"})
+    assert entry_titles(more) == [f"Entry {index}" for index in range(6, -1, -1)]
 
 
 def test_chart_counts_entries_per_week(owner_client, contact):
     now = timezone.now()
-    log(contact, when=now - timedelta(minutes=1))
-    log(contact, when=now - timedelta(minutes=2))
+    this_week = (now - timedelta(days=now.weekday())).replace(hour=0, minute=1)
+    log(contact, when=this_week)
+    log(contact, when=this_week + timedelta(minutes=1))
     log(contact, when=now - timedelta(days=400))
     response = owner_client.get(reverse("contact-detail", args=[contact.pk]))
-    chart = response.context["chart"]
-    assert len(chart.bars) == 52
-    assert chart.total == 2
-    assert chart.bars[-1].count == 2
+    bars = chart_bars(response)
+    assert len(bars) == 52
+    assert bars[-1] == (f"{this_week.day} {this_week:%b %Y}", 2)
+    assert sum(count for _, count in bars) == 2
     assert b"<svg viewBox" in response.content
+    assert b"2 entries in the last 52 weeks" in response.content
 
 
 def test_csv_export_streams_the_filtered_timeline(owner_client, contact):

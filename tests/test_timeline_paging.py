@@ -7,10 +7,7 @@ from django.utils import timezone
 
 from activities import services
 from activities.timeline import Cursor
-
-
-def entry_ids(response):
-    return [entry.pk for group in response.context["groups"] for entry in group.entries]
+from tests.timeline_html import entry_ids, load_more_url
 
 
 def test_paging_while_entries_arrive_shows_each_entry_once(owner_client, contact):
@@ -29,7 +26,7 @@ def test_paging_while_entries_arrive_shows_each_entry_once(owner_client, contact
     seen = []
     response = owner_client.get(reverse("contact-detail", args=[contact.pk]))
     seen += entry_ids(response)
-    while next_url := response.context["next_url"]:
+    while next_url := load_more_url(response):
         # A new entry (newest of all) and a backdated one arrive between two loads.
         services.log_activity(
             workspace=contact.workspace, type_key="email", contacts=[contact], title="new"
@@ -55,7 +52,7 @@ def test_feed_paging_while_entries_arrive_shows_each_entry_once(owner_client, co
     seen = []
     response = owner_client.get(reverse("activity-feed"))
     seen += entry_ids(response)
-    while next_url := response.context["next_url"]:
+    while next_url := load_more_url(response):
         services.log_activity(workspace=contact.workspace, type_key="email", title="new")
         response = owner_client.get(next_url, headers={"HX-Request": "true"})
         seen += entry_ids(response)

@@ -6,7 +6,7 @@ against a count of the links themselves.
 
 import io
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -15,6 +15,7 @@ from django.urls import reverse
 from activities import services
 from activities.models import Activity, ActivityContact, TimelineWeek
 from contacts.models import Contact
+from tests.timeline_html import chart_bars
 
 MONDAY = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
@@ -106,16 +107,17 @@ def test_imported_entries_are_counted(tmp_path, workspace, contact, fox):
 
 
 def test_the_chart_draws_the_stored_weeks(owner_client, contact):
-    now = datetime.now(UTC)
-    log([contact], now - timedelta(minutes=1))
-    log([contact], now - timedelta(weeks=1))
-    log([contact], now - timedelta(weeks=1, minutes=1))
-    log([contact], now - timedelta(weeks=60))  # older than the chart
+    this_week = datetime.combine(monday_of(datetime.now(UTC)), time(0, 1), tzinfo=UTC)
+    log([contact], this_week + timedelta(hours=2))
+    log([contact], this_week - timedelta(days=3))
+    log([contact], this_week - timedelta(days=4))
+    log([contact], this_week - timedelta(weeks=60))  # older than the chart
     response = owner_client.get(reverse("contact-detail", args=[contact.pk]))
-    chart = response.context["chart"]
-    assert [bar.count for bar in chart.bars[-2:]] == [2, 1]
-    assert chart.total == 3
-    assert chart.bars[-1].week == monday_of(now)
+    last_week = this_week - timedelta(weeks=1)
+    assert chart_bars(response)[-2:] == [
+        (f"{last_week.day} {last_week:%b %Y}", 2),
+        (f"{this_week.day} {this_week:%b %Y}", 1),
+    ]
     assert b"3 entries in the last 52 weeks" in response.content
 
 
