@@ -1,8 +1,11 @@
 """Shared fixtures: a workspace with an owner (admin) and a teammate, and an outsider
 who belongs to another workspace."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from activities import services
 from activities.services import Actor
@@ -85,3 +88,18 @@ def teammate_client(client, teammate):
 def outsider_client(client, outsider):
     client.force_login(outsider)
     return client
+
+
+@pytest.fixture
+def long_timeline(contact):
+    """120 entries on one contact, two types, an hour apart."""
+    start = timezone.now() - timedelta(days=200)
+    for index in range(120):
+        services.log_activity(
+            workspace=contact.workspace,
+            type_key=["call", "email"][index % 2],
+            contacts=[contact],
+            title=f"Entry {index}",
+            occurred_at=start + timedelta(hours=index),
+        )
+    return contact

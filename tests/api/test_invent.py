@@ -12,6 +12,7 @@ from activities import services
 from activities.models import Activity
 from activities.services import Actor
 from contacts.models import ApiToken, Contact, SegmentMembership
+from tests.test_query_plans import assert_index_range_scan, page_query
 
 # The page's example response: one item.
 PAGE_ITEM = {
@@ -375,6 +376,15 @@ def test_queries_stay_few_whatever_take(
     with django_assert_max_num_queries(4):
         deep = api.get(first.headers["Link"].split(">")[0].lstrip("<"))
     assert len(first.json()) == len(deep.json()) == 50
+
+
+@pytest.mark.parametrize("deep", [False, True])
+def test_the_list_reads_the_timeline_index(api, workspace, long_timeline, deep):
+    path = f"/orgs/{workspace.pk}/contacts/{long_timeline.pk}/activities"
+    if deep:
+        path = api.get(path, {"take": 50}).headers["Link"].split(">")[0].lstrip("<")
+    sql = page_query(lambda: api.get(path, {} if deep else {"take": 50}))
+    assert_index_range_scan(sql, "timeline_contact")
 
 
 # Access
