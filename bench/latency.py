@@ -49,13 +49,13 @@ def _json_created(response) -> int:
     return int(bool(json.loads(response.content)["activity"]["id"]))
 
 
-MATCHES = re.compile(rb"<strong>([\d,]+)</strong> contact")
+MATCHES = re.compile(rb"<strong>([\d,]+\+?)</strong> contact")
 
 
 def _contacts_found(response) -> int:
     """The number of contacts found (the page shows the first 50)."""
     match = MATCHES.search(response.content)
-    return int(match.group(1).replace(b",", b"")) if match else 0
+    return int(match.group(1).rstrip(b"+").replace(b",", b"")) if match else 0
 
 
 def _htmx(target: str | None = None) -> dict:

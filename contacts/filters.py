@@ -2,7 +2,9 @@
 
 import django_filters
 from django import forms
+from django.db import connection
 from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django_filters.widgets import BooleanWidget
 
 from contacts.models import Contact, Segment
@@ -22,11 +24,22 @@ def workspace_segments(request) -> QuerySet[Segment]:
     return Segment.objects.in_workspace(request.workspace)
 
 
+# The contacts whose trigram index entry contains a phrase (contacts/migrations/0003).
+SQLITE_TRIGRAM_MATCH = (
+    "SELECT contact_id FROM contacts_contact_search_key WHERE id IN"
+    " (SELECT rowid FROM contacts_contact_search WHERE contacts_contact_search MATCH %s)"
+)
+TRIGRAM = 3
+
+
 def search_contacts(queryset: QuerySet[Contact], text: str) -> QuerySet[Contact]:
     """Contacts whose name, email or company contains the text, in any case."""
     text = text.strip()
     if not text:
         return queryset
+    if connection.vendor == "sqlite" and len(text) >= TRIGRAM:
+        phrase = '"' + text.replace('"', '""') + '"'
+        return queryset.filter(pk__in=RawSQL(SQLITE_TRIGRAM_MATCH, [phrase]))
     return queryset.filter(
         Q(name__icontains=text) | Q(email__icontains=text) | Q(company__icontains=text)
     )

@@ -8,6 +8,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -45,8 +46,27 @@ def _contacts(request: HtmxHttpRequest) -> QuerySet[Contact]:
     )
 
 
+class CappedPaginator(Paginator):
+    """Counts at most `cap` contacts, so a broad search or a big workspace costs the same
+    as a count of `cap`; past it the list says "10,000+" and pages up to the cap."""
+
+    cap = 10_000
+
+    @cached_property
+    def _counted(self) -> int:
+        return self.object_list[: self.cap + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._counted, self.cap)
+
+    @cached_property
+    def is_capped(self) -> bool:
+        return self._counted > self.cap
+
+
 def _page(request: HtmxHttpRequest, contacts: QuerySet[Contact]) -> Page:
-    return Paginator(contacts, CONTACTS_PER_PAGE).get_page(request.GET.get("page"))
+    return CappedPaginator(contacts, CONTACTS_PER_PAGE).get_page(request.GET.get("page"))
 
 
 @workspace_required
