@@ -91,6 +91,9 @@ def render_contact_page(
         "segments": [segment for segment in segments if segment.is_member],
         "available_segments": [segment for segment in segments if not segment.is_member],
         "chart_html": jinja_html(CHART, {"chart": weekly_activity(contact)}, request),
+        "filters_html": filters_html(
+            request, context["filter"], reverse("contact-detail", args=[contact.pk])
+        ),
         "timeline_html": jinja_html(TIMELINE, context, request),
     }
     template = (
@@ -118,6 +121,7 @@ TIMELINE = "activities/_timeline.html"
 TIMELINE_PAGE = "activities/_timeline_page.html"
 ENTRY = "activities/_entry.html"
 CHART = "activities/_chart.html"
+FILTERS = "activities/_filters.html"
 
 
 def entry_context(request: HtmxHttpRequest) -> dict:
@@ -129,6 +133,13 @@ def entry_context(request: HtmxHttpRequest) -> dict:
 def jinja_html(template: str, context: dict, request: HtmxHttpRequest) -> SafeString:
     """A Jinja2 template's HTML (autoescaped), for a Django template to place."""
     return mark_safe(render_to_string(template, context, request))
+
+
+def filters_html(
+    request: HtmxHttpRequest, filterset, action: str, feed_contact: Contact | None = None
+) -> SafeString:
+    context = {"filter": filterset, "action": action, "feed_contact": feed_contact}
+    return jinja_html(FILTERS, context, request)
 
 
 def timeline_context(request: HtmxHttpRequest, contact: Contact) -> dict:
@@ -258,6 +269,9 @@ def activity_feed(request: HtmxHttpRequest) -> HttpResponse:
     elif wants_fragment(request) and "cursor" in request.GET:
         template = TIMELINE_PAGE
     else:
+        context["filters_html"] = filters_html(
+            request, filterset, feed_url, context.get("feed_contact")
+        )
         context["timeline_html"] = jinja_html(TIMELINE, context, request)
         template = "activities/feed.html"
     return render(request, template, context, status=context["status"])

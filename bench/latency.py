@@ -253,7 +253,7 @@ def render(name: str, results: dict, subjects: dict, command: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench.data import add_dataset_args, dataset_args, dataset_from
+    from bench.data import add_dataset_args, collect_static, dataset_args, dataset_from
     from bench.fixtures import find_subjects, issue_token, setup_django
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -270,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"{dataset.name} is missing or stale: python -m bench.data")
     else:
         dataset.ensure(log=lambda m: print(m, file=sys.stderr))
+    collect_static(dataset.data_dir)
     setup_django(dataset.env())
     from dataclasses import asdict
 

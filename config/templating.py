@@ -6,19 +6,36 @@ overhead made up most of a page's time. Everything else uses Django's templates;
 two engines share the helpers below, so an entry looks the same from either.
 """
 
+import uuid
+from datetime import datetime
 from functools import lru_cache
 
-from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template.defaultfilters import capfirst, pluralize
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import dateformat, timezone
+from django.utils.timesince import timesince
 from jinja2 import Environment, StrictUndefined
 
 from contacts.templatetags.ui import icon
 
 
 def url(name: str, *args) -> str:
+    """`reverse(name, args=args)`. A page links each of its entries to the same few
+    routes, whose arguments are ids: such a URL is its route's pattern with the ids filled
+    in, the pattern reversed once per route."""
+    if args and all(isinstance(arg, uuid.UUID) for arg in args):
+        pattern = _id_pattern(get_script_prefix(), name, len(args))
+        return pattern.format(*args)
     return reverse(name, args=args)
+
+
+@lru_cache(maxsize=256)
+def _id_pattern(script_prefix: str, name: str, count: int) -> str:
+    stand_ins = [uuid.UUID(int=index + 1) for index in range(count)]
+    pattern = reverse(name, args=stand_ins).replace("{", "{{").replace("}", "}}")
+    for index, stand_in in enumerate(stand_ins):
+        pattern = pattern.replace(str(stand_in), f"{{{index}}}")
+    return pattern
 
 
 def local_date(value, format_string: str) -> str:
@@ -37,6 +54,44 @@ def exact_time(value) -> str:
     return timezone.localtime(value).strftime("%A %-d %B %Y, %H:%M")
 
 
+class _Unit:
+    """A unit of `timesince` in English, singular or plural by its count."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __mod__(self, values: dict) -> str:
+        count = values["num"]
+        return f"{count} {self.name}" if count == 1 else f"{count} {self.name}s"
+
+
+ENGLISH_UNITS = {name: _Unit(name) for name in ("year", "month", "week", "day", "hour", "minute")}
+UNDER_A_DAY = (
+    (3600, "an hour", "hours"),
+    (60, "a minute", "minutes"),
+    (1, "a second", "seconds"),
+)
+
+
+def relative_time(value: datetime) -> str:
+    """Django's `naturaltime` ("3 hours ago", "2 days, 4 hours from now"), in English,
+    the site's one language, without its translation lookups: a page shows a hundred."""
+    now = datetime.now(value.tzinfo)
+    past = value < now
+    delta = now - value if past else value - now
+    suffix = "ago" if past else "from now"
+    if delta.days:
+        since = timesince(value, now, reversed=not past, time_strings=ENGLISH_UNITS)
+        return f"{since} {suffix}"
+    if not delta.seconds:
+        return "now"
+    for seconds, one, many in UNDER_A_DAY:
+        if delta.seconds >= seconds:
+            count = delta.seconds // seconds
+            return f"{one} {suffix}" if count == 1 else f"{count}\xa0{many} {suffix}"
+    raise AssertionError("unreachable")
+
+
 def entries(count: int) -> str:
     return f"{count} entr{pluralize(count, 'y,ies')}"
 
@@ -49,7 +104,7 @@ def environment(**options) -> Environment:
         date=local_date,
         iso_time=iso_time,
         exact_time=exact_time,
-        naturaltime=naturaltime,
+        naturaltime=relative_time,
         capfirst=capfirst,
     )
     return env

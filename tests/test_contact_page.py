@@ -205,6 +205,48 @@ def test_invalid_filter_answers_422_with_the_error(owner_client, contact):
     assert "Enter a valid date" in html
 
 
+def test_filter_form_shows_the_filters_applied(owner_client, contact, owner):
+    log(contact, title="A call")
+    query = {
+        "type": ["email", "call"],
+        "source": "api",
+        "actor": str(owner.pk),
+        "since": "2026-01-02",
+        "until": "2026-02-03",
+        "q": 'renewal "Q3"',
+    }
+    html = owner_client.get(reverse("contact-detail", args=[contact.pk]), query).content.decode()
+    checked = [tag for tag in html.split("<input ") if tag.startswith('type="checkbox"')]
+    assert len(checked) > 10  # every type and source
+    assert [tag.split('value="')[1].split('"')[0] for tag in checked if " checked>" in tag] == [
+        "call",
+        "email",
+        "api",
+    ]
+    assert f'<option value="{owner.pk}" selected>{owner.username}</option>' in html
+    assert '<option value="">Anyone</option>' in html
+    assert 'name="since" id="id_since" value="2026-01-02"' in html
+    assert 'name="until" id="id_until" value="2026-02-03"' in html
+    assert 'id="id_q" value="renewal &#34;Q3&#34;"' in html
+    assert '<details class="filters__more" open>' in html
+
+
+def test_unfiltered_form_has_nothing_chosen(owner_client, contact):
+    html = owner_client.get(reverse("contact-detail", args=[contact.pk])).content.decode()
+    assert " checked>" not in html
+    assert '<option value="" selected>Anyone</option>' in html
+    assert 'id="id_q">' in html and 'id="id_since">' in html
+    assert '<details class="filters__more">' in html
+
+
+def test_invalid_filters_are_marked_on_their_fields(owner_client, contact):
+    query = {"actor": "nobody", "since": "soon"}
+    html = owner_client.get(reverse("contact-detail", args=[contact.pk]), query).content.decode()
+    assert 'id="id_actor" aria-invalid="true">' in html
+    assert 'id="id_since" aria-invalid="true" value="soon"' in html
+    assert 'id="id_until">' in html
+
+
 def test_broken_cursor_answers_422_not_500(owner_client, contact):
     response = owner_client.get(reverse("contact-detail", args=[contact.pk]), {"cursor": "!!"})
     assert response.status_code == 422
