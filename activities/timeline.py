@@ -279,20 +279,22 @@ class DayGroup:
 def group_by_day(entries: Sequence[Activity], now: datetime | None = None) -> list[DayGroup]:
     """Entries under "Upcoming", "Today", "Yesterday" or their date, in the current zone."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
+    zone = timezone.get_current_timezone()
+    today = now.astimezone(zone).date()
     groups: list[DayGroup] = []
     for entry in entries:
-        key, label = _day_of(entry.occurred_at, now, today)
+        key, label = _day_of(
+            entry.occurred_at.astimezone(zone).date(), entry.occurred_at > now, today
+        )
         if not groups or groups[-1].key != key:
             groups.append(DayGroup(key, label, []))
         groups[-1].entries.append(entry)
     return groups
 
 
-def _day_of(moment: datetime, now: datetime, today: date) -> tuple[str, str]:
-    if moment > now:
+def _day_of(day: date, upcoming: bool, today: date) -> tuple[str, str]:
+    if upcoming:
         return UPCOMING, "Upcoming"
-    day = timezone.localtime(moment).date()
     if day == today:
         return day.isoformat(), "Today"
     if day == today - timedelta(days=1):

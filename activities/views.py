@@ -125,9 +125,14 @@ FILTERS = "activities/_filters.html"
 
 
 def entry_context(request: HtmxHttpRequest) -> dict:
-    """What the entry template needs besides the entries: the CSRF field of its forms,
-    made once (each `csrf_input` would mask the token again, form after form)."""
-    return {"csrf_field": csrf_input(request)}
+    """What the entry template needs besides the entries, looked up once a page: the CSRF
+    field of its forms (each `csrf_input` would mask the token again, form after form),
+    the time zone and the sources' labels."""
+    return {
+        "csrf_field": csrf_input(request),
+        "time_zone": timezone.get_current_timezone(),
+        "source_labels": {value: str(label) for value, label in Activity.Source.choices},
+    }
 
 
 def jinja_html(template: str, context: dict, request: HtmxHttpRequest) -> SafeString:
