@@ -1,6 +1,9 @@
-"""Small presentation helpers shared by every page: inline SVG icons."""
+"""Small presentation helpers shared by every page: inline SVG icons, contact rows."""
 
 from django import template
+from django.core.paginator import Page
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -82,3 +85,10 @@ def icon(name: str, size: int = 18, label: str = ""):
         a11y,
         paths,
     )
+
+
+@register.simple_tag(takes_context=True)
+def contact_rows(context, page: Page) -> str:
+    """A page of contacts as rows, from the Jinja2 template."""
+    rows = {"page": page, "time_zone": timezone.get_current_timezone()}
+    return mark_safe(render_to_string("contacts/_contact_rows.html", rows, context.request))
