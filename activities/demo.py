@@ -288,7 +288,7 @@ class Staff:
         }
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)  # slots: there is one for every contact, all run long
 class Person:
     """A contact as the generator tracks it: who it is and its state so far."""
 
@@ -304,10 +304,10 @@ class Person:
     last_activity_at: datetime | None = None
     last_email: tuple[uuid.UUID, str, Staff] | None = None  # (id, subject, sender)
     pinned: bool = False
+    first_name: str = field(init=False)
 
-    @functools.cached_property
-    def first_name(self) -> str:
-        return self.name.split()[0]
+    def __post_init__(self):
+        self.first_name = self.name.split()[0]
 
 
 @dataclass
