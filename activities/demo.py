@@ -1,11 +1,12 @@
 """Demo data: a realistic workspace of any size, the same for the same seed.
 
-The setup (users, segments, contacts, types) goes through the ORM. The timeline, up to
-millions of entries, is generated in time order one entry at a time and written in
-batches (executemany, or COPY on PostgreSQL), so memory stays flat however many entries
-there are. Every random choice, the ids included, comes from `random.Random(seed)` (or
-generators seeded from it), and all times are relative to the start of the current day
-(UTC), so a seed gives the same data all day.
+The setup (users, segments, types) goes through the ORM. The timeline, up to millions of
+entries, is generated in time order one entry at a time and written in batches
+(executemany, or COPY on PostgreSQL), so memory stays flat however many entries there
+are. The contacts are written last, the same way, each once with the state its timeline
+left it in (flags, last activity, segments). Every random choice, the ids included,
+comes from `random.Random(seed)` (or generators seeded from it), and all times are
+relative to the start of the current day (UTC), so a seed gives the same data all day.
 """
 
 import bisect
@@ -15,7 +16,7 @@ import itertools
 import random
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from operator import attrgetter
@@ -287,7 +288,7 @@ class Staff:
         }
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)  # slots: there is one for every contact, all run long
 class Person:
     """A contact as the generator tracks it: who it is and its state so far."""
 
@@ -303,10 +304,10 @@ class Person:
     last_activity_at: datetime | None = None
     last_email: tuple[uuid.UUID, str, Staff] | None = None  # (id, subject, sender)
     pinned: bool = False
+    first_name: str = field(init=False)
 
-    @functools.cached_property
-    def first_name(self) -> str:
-        return self.name.split()[0]
+    def __post_init__(self):
+        self.first_name = self.name.split()[0]
 
 
 @dataclass
@@ -900,49 +901,52 @@ def _segments(rng: random.Random, workspace: Workspace, since: datetime) -> list
     )
 
 
-def _contacts(
+def _contact_rows(
     rng: random.Random, workspace: Workspace, count: int, staff: list[Staff], since: datetime
-) -> list[Person]:
-    contacts = [_contact(rng, workspace, n, staff, since) for n in range(count)]
-    Contact.objects.bulk_create(contacts, batch_size=1000)
-    return [Person(c.pk, c.name, c.email, c.company) for c in contacts]
+) -> Iterator[dict]:
+    """The contacts' rows without their state, which their timelines decide."""
+    for number in range(count):
+        yield _contact(rng, workspace, number, staff, since)
 
 
 def _contact(
     rng: random.Random, workspace: Workspace, number: int, staff: list[Staff], since: datetime
-) -> Contact:
+) -> dict:
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     company = rng.choice(COMPANIES)
     domain = "".join(c for c in company.lower() if c.isalnum()) + ".example"
     local = "".join(c for c in f"{first}.{last}".lower() if c.isalnum() or c == ".")
     created_at = since - timedelta(days=rng.randint(1, 365), seconds=rng.randint(0, 86_399))
-    return Contact(
-        id=uuid.UUID(int=rng.getrandbits(128), version=4),
-        workspace=workspace,
-        name=f"{first} {last}",
-        email=f"{local}@{domain}",
-        phone=f"+1 {rng.choice(AREA_CODES)}-555-{rng.randint(100, 199):04d}",
-        company=company,
-        owner_id=rng.choice(staff).user_id,
-        external_id=str(2400 + number) if rng.random() < 0.6 else None,
-        custom_fields={"title": rng.choice(JOB_TITLES), "plan": rng.choice(PLANS)},
-        created_at=created_at,
-    )
+    return {
+        "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+        "workspace_id": workspace.pk,
+        "name": f"{first} {last}",
+        "email": f"{local}@{domain}",
+        "phone": f"+1 {rng.choice(AREA_CODES)}-555-{rng.randint(100, 199):04d}",
+        "company": company,
+        "owner_id": rng.choice(staff).user_id,
+        "external_id": str(2400 + number) if rng.random() < 0.6 else None,
+        "custom_fields": {"title": rng.choice(JOB_TITLES), "plan": rng.choice(PLANS)},
+        "created_at": created_at,
+    }
 
 
-def _whale(rng: random.Random, workspace: Workspace, staff: list[Staff], since: datetime) -> Person:
+def _whale(rng: random.Random, workspace: Workspace, staff: list[Staff], since: datetime) -> dict:
     """The one contact with a huge timeline: a customer's integration account."""
-    whale = Contact.objects.create(
-        id=uuid.UUID(int=rng.getrandbits(128), version=4),
-        workspace=workspace,
-        name="Bot Account",
-        email="bot@globex.example",
-        company="Globex Corporation",
-        owner_id=staff[0].user_id,
-        custom_fields={"title": "Integration", "plan": "Enterprise"},
-        created_at=since - timedelta(days=400),
-    )
-    return Person(whale.pk, whale.name, whale.email, whale.company)
+    return {
+        "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+        "workspace_id": workspace.pk,
+        "name": "Bot Account",
+        "email": "bot@globex.example",
+        "company": "Globex Corporation",
+        "owner_id": staff[0].user_id,
+        "custom_fields": {"title": "Integration", "plan": "Enterprise"},
+        "created_at": since - timedelta(days=400),
+    }
+
+
+def _person(row: dict) -> Person:
+    return Person(row["id"], row["name"], row["email"], row["company"])
 
 
 # The run
@@ -970,8 +974,16 @@ def create_demo(size: DemoSize, progress: Callable[[int], object] = lambda n: No
         _install_integration_types(workspace)
         staff = _staff(workspace)
         segments = _segments(rng, workspace, since)
-        people = _contacts(rng, workspace, size.contacts, staff, since)
-        whales = [_whale(rng, workspace, staff, since)] if size.whale_activities else []
+        # The contacts are written after their timelines, with their final state, so their
+        # rows are drawn twice from the same random state: now for who they are, then to
+        # be written. Their entries refer to them before they exist, which the foreign
+        # keys (deferred to the commit) allow.
+        contacts_state = rng.getstate()
+        people = [
+            _person(row) for row in _contact_rows(rng, workspace, size.contacts, staff, since)
+        ]
+        whale_rows = [_whale(rng, workspace, staff, since)] if size.whale_activities else []
+        whales = [_person(row) for row in whale_rows]
         generator = TimelineGenerator(
             rng,
             workspace=workspace,
@@ -985,7 +997,12 @@ def create_demo(size: DemoSize, progress: Callable[[int], object] = lambda n: No
         for entry in _entries(generator, size, since, today, whales):
             writer.add(entry)
         writer.flush()
-        _save_final_state(people + whales, segments)
+        replay = random.Random()
+        replay.setstate(contacts_state)
+        rows = itertools.chain(
+            _contact_rows(replay, workspace, size.contacts, staff, since), whale_rows
+        )
+        _save_contacts(rows, people + whales, segments, today)
     return workspace
 
 
@@ -1018,33 +1035,37 @@ def _entries(
         yield generator.entry(at, busy.pick(rng), UPCOMING_KINDS)
 
 
-def _save_final_state(people: list[Person], segments: list[Segment]) -> None:
-    Contact.objects.bulk_update(
-        [
-            Contact(
-                id=p.id,
-                last_activity_at=p.last_activity_at,
-                blocked=p.blocked,
-                blocked_changed_at=p.blocked_changed_at,
-                unsubscribed=p.unsubscribed,
-                unsubscribed_changed_at=p.unsubscribed_changed_at,
+def _save_contacts(
+    rows: Iterable[dict], people: list[Person], segments: list[Segment], written_at: datetime
+) -> None:
+    """Insert each contact once, in the state its timeline left it in, with its memberships."""
+    converters = converters_by_kind()
+    contacts = RowInserter(Contact, converters)
+    memberships = RowInserter(SegmentMembership, converters)
+    contact_rows, membership_rows = [], []
+    for row, person in zip(rows, people, strict=True):
+        contact_rows.append(
+            contacts.values({**row, **_final_state(person), "updated_at": written_at})
+        )
+        membership_rows += (
+            memberships.values(
+                {"contact_id": person.id, "segment_id": segments[index].pk, "added_at": added_at}
             )
-            for p in people
-        ],
-        [
-            "last_activity_at",
-            "blocked",
-            "blocked_changed_at",
-            "unsubscribed",
-            "unsubscribed_changed_at",
-        ],
-        batch_size=500,
-    )
-    SegmentMembership.objects.bulk_create(
-        (
-            SegmentMembership(contact_id=p.id, segment=segments[index], added_at=added_at)
-            for p in people
-            for index, added_at in p.segments.items()
-        ),
-        batch_size=1000,
-    )
+            for index, added_at in person.segments.items()
+        )
+        if len(contact_rows) >= BATCH_SIZE:
+            contacts.insert(contact_rows)
+            memberships.insert(membership_rows)
+            contact_rows, membership_rows = [], []
+    contacts.insert(contact_rows)
+    memberships.insert(membership_rows)
+
+
+def _final_state(person: Person) -> dict:
+    return {
+        "last_activity_at": person.last_activity_at,
+        "blocked": person.blocked,
+        "blocked_changed_at": person.blocked_changed_at,
+        "unsubscribed": person.unsubscribed,
+        "unsubscribed_changed_at": person.unsubscribed_changed_at,
+    }

@@ -179,7 +179,16 @@ def test_the_same_seed_gives_the_same_data(db, monkeypatch):
     def snapshot(seed: str) -> tuple[list, list]:
         _seed("--contacts", "10", "--activities", "200", "--seed", seed)
         workspace = Workspace.objects.get(slug="acme")
-        contacts = list(workspace.contacts.order_by("id").values_list("id", "name", "email"))
+        contacts = list(
+            workspace.contacts.order_by("id").values_list(
+                "id", "name", "email", "phone", "external_id", "blocked", "last_activity_at"
+            )
+        )
+        contacts += (
+            SegmentMembership.objects.filter(contact__workspace=workspace)
+            .order_by("contact", "segment__name")
+            .values_list("contact", "segment__name", "added_at")
+        )
         activities = list(workspace.activities.order_by("id").values_list("id", "title"))
         # Activity.type is PROTECT, so the workspace can go only after its activities.
         workspace.activities.all().delete()
