@@ -55,6 +55,9 @@ BATCH_SIZE = 5000
 QUERY_CHUNK = 10_000
 # Contact references an activity import remembers (a few tens of MB at most).
 CONTACT_CACHE = 200_000
+# An activity import moves contacts' last activity times every so many batches (and at
+# the end), so that an import cut short leaves them nearly right.
+LAST_ACTIVITY_EVERY = 20
 
 
 class ImportStopped(Exception):
@@ -347,9 +350,24 @@ class _Importer:
     def run(self, stream: BinaryIO, fmt: str) -> Summary:
         """Import the stream. Raises ImportStopped if it cannot be read to its end; what
         was read before is written first, and `summary` counts it."""
+        try:
+            self._read(stream, fmt)
+        except ImportStopped:
+            with contextlib.suppress(ImportStopped):  # the first stop is the one to report
+                self.finish()
+            raise
+        self.finish()
+        return self.summary
+
+    def _read(self, stream: BinaryIO, fmt: str) -> None:
         records = read_records(
             stream, fmt, columns=self.columns, required=self.required, warn=self.report
         )
+        # Closed however reading ends, so that it lets go of the stream before its owner.
+        with contextlib.closing(records):
+            self._read_records(records)
+
+    def _read_records(self, records: Iterator[Record]) -> None:
         try:
             for record in records:
                 pending = self.pending
@@ -367,7 +385,9 @@ class _Importer:
             self._flush()
             raise
         self._flush()
-        return self.summary
+
+    def finish(self) -> None:
+        """Write what the batches leave to the end. Raises ImportStopped if it cannot."""
 
     def parse(self, values: dict[str, Any]) -> dict:
         raise NotImplementedError
@@ -484,6 +504,9 @@ class ActivityImporter(_Importer):
         self.new_id = _time_ordered_ids()
         # Contact references found in earlier batches, so that most batches need no query.
         self.contact_ids: dict[str, uuid.UUID] = {}
+        # The latest time of each contact's entries written since its last activity was.
+        self.latest: dict[uuid.UUID, datetime] = {}
+        self.batches_since_latest = 0
 
     def forget(self) -> None:
         self.contact_ids.clear()
@@ -610,10 +633,28 @@ class ActivityImporter(_Importer):
                 continue
             fields = {name: value for name, value in row.items() if name != "contact_refs"}
             ready.append(fields | {"contact_ids": contact_ids})
-        new = services.import_activity_batch(workspace=self.workspace, rows=ready)
+        new = services.import_activity_batch(
+            workspace=self.workspace, rows=ready, latest=self.latest
+        )
         self.summary.imported += new
         self.summary.skipped += len(ready) - new
+        self.batches_since_latest += 1
+        if self.batches_since_latest >= LAST_ACTIVITY_EVERY or len(self.latest) > CONTACT_CACHE:
+            self._write_last_activity()
         return problems
+
+    def finish(self) -> None:
+        self._write_last_activity()
+
+    def _write_last_activity(self) -> None:
+        try:
+            services.advance_last_activity(self.latest)
+        except DatabaseError as error:
+            raise ImportStopped(
+                None, f"the database failed moving contacts' last activity times ({error})"
+            ) from error
+        self.latest.clear()
+        self.batches_since_latest = 0
 
     def _find_contacts(self, refs: set[str]) -> dict[str, uuid.UUID]:
         """Each reference's contact, by external id first and then by id (as Eloqua's

@@ -5,6 +5,7 @@ changes. Each runs in one transaction: the change and its entry are written toge
 not at all, and a change that changes nothing writes nothing.
 """
 
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -546,7 +547,9 @@ def complete_task(*, activity: Activity) -> bool:
 # Imports
 
 
-def import_activity_batch(*, workspace: Workspace, rows: Sequence[dict]) -> int:
+def import_activity_batch(
+    *, workspace: Workspace, rows: Sequence[dict], latest: dict[uuid.UUID, datetime]
+) -> int:
     """Write one batch of imported activities in one transaction; returns how many are new.
 
     Each row holds Activity values by attname, checked by the importer (`activities.
@@ -558,9 +561,12 @@ def import_activity_batch(*, workspace: Workspace, rows: Sequence[dict]) -> int:
     which costs several times the database's own work. Here only the values given are
     converted, by the backend's own adapters (the other columns take their field's
     default, converted once), and the rows go in with one `executemany` per table, or on
-    PostgreSQL with COPY, which spares the server parsing one INSERT per row. Last, each
-    contact's `last_activity_at` moves up to its latest new entry at or before now, if
-    that is later, as `_link_contacts` does for one entry.
+    PostgreSQL with COPY, which spares the server parsing one INSERT per row.
+
+    Contacts' `last_activity_at` is left to `advance_last_activity`: once the batch is
+    written, `latest` (contact id → time) moves up to each contact's latest new entry at
+    or before now. An import keeps it across batches and writes it now and then, since
+    a file in time order would otherwise move the same contacts again in every batch.
     """
     connection = transaction.get_connection()
     ops = connection.ops
@@ -621,9 +627,6 @@ def import_activity_batch(*, workspace: Workspace, rows: Sequence[dict]) -> int:
         )
     ]
     contact_position = link_columns["contact_id"][0]
-    contacts = ops.quote_name(Contact._meta.db_table)
-    contact_pk = f"{contacts}.{ops.quote_name(Contact._meta.pk.column)}"
-    last = ops.quote_name(Contact._meta.get_field("last_activity_at").column)
 
     with transaction.atomic():
         wanted = list({row["external_id"] for row in rows if row.get("external_id")})
@@ -636,7 +639,7 @@ def import_activity_batch(*, workspace: Workspace, rows: Sequence[dict]) -> int:
                 .order_by()  # unordered, it reads the unique index alone
                 .values_list("external_id", flat=True)
             )
-        activities, links, latest = [], [], {}
+        activities, links, batch_latest = [], [], {}
         for row in rows:
             external_id = row.get("external_id")
             if external_id:
@@ -653,31 +656,52 @@ def import_activity_batch(*, workspace: Workspace, rows: Sequence[dict]) -> int:
                 link[contact_position] = uuid_value(contact_id) if uuid_value else contact_id
                 links.append(link)
                 if occurred_at <= now and (
-                    contact_id not in latest or latest[contact_id] < occurred_at
+                    contact_id not in batch_latest or batch_latest[contact_id] < occurred_at
                 ):
-                    latest[contact_id] = occurred_at
+                    batch_latest[contact_id] = occurred_at
         # In contact order, the inserts into the contact-first indexes go page after page.
         links.sort(key=lambda link: link[contact_position])
-        pairs = [
-            (uuid_value(contact_id) if uuid_value else contact_id, converters["DateTimeField"](at))
-            for contact_id, at in latest.items()
-        ]
         with connection.cursor() as cursor:
             insert(cursor, activity_sql, activities)
             insert(cursor, link_sql, links)
-            if pairs and postgresql:  # a server answers statements in turn: make it one
-                ids, times = zip(*pairs, strict=True)
-                cursor.execute(
-                    f"UPDATE {contacts} SET {last} = new.at "
-                    "FROM unnest(%s::uuid[], %s::timestamptz[]) AS new (id, at) "
-                    f"WHERE {contact_pk} = new.id "
-                    f"AND ({contacts}.{last} IS NULL OR {contacts}.{last} < new.at)",
-                    [list(ids), list(times)],
-                )
-            elif pairs:  # in process, a short statement per contact costs least
-                cursor.executemany(
-                    f"UPDATE {contacts} SET {last} = %s "
-                    f"WHERE {contact_pk} = %s AND ({last} IS NULL OR {last} < %s)",
-                    [(at, contact_id, at) for contact_id, at in pairs],
-                )
+    for contact_id, at in batch_latest.items():
+        if contact_id not in latest or latest[contact_id] < at:
+            latest[contact_id] = at
     return len(activities)
+
+
+def advance_last_activity(latest: dict[uuid.UUID, datetime]) -> None:
+    """Move each contact's `last_activity_at` up to its time in `latest`, where that is
+    later, in one statement on PostgreSQL (a server answers statements in turn), a short
+    one per contact on SQLite (in process, that costs least)."""
+    if not latest:
+        return
+    connection = transaction.get_connection()
+    contacts = connection.ops.quote_name(Contact._meta.db_table)
+    contact_pk = f"{contacts}.{connection.ops.quote_name(Contact._meta.pk.column)}"
+    last = connection.ops.quote_name(Contact._meta.get_field("last_activity_at").column)
+    # In id order, so that two imports moving the same contacts lock them in one order.
+    contact_ids = sorted(latest)
+    times = [latest[contact_id] for contact_id in contact_ids]
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {contacts} SET {last} = new.at "
+                "FROM unnest(%s::uuid[], %s::timestamptz[]) AS new (id, at) "
+                f"WHERE {contact_pk} = new.id "
+                f"AND ({contacts}.{last} IS NULL OR {contacts}.{last} < new.at)",
+                [contact_ids, times],
+            )
+        else:
+            uuid_value = (
+                None if connection.features.has_native_uuid_field else lambda value: value.hex
+            )
+            at_value = connection.ops.adapt_datetimefield_value
+            cursor.executemany(
+                f"UPDATE {contacts} SET {last} = %s "
+                f"WHERE {contact_pk} = %s AND ({last} IS NULL OR {last} < %s)",
+                [
+                    (at_value(at), uuid_value(cid) if uuid_value else cid, at_value(at))
+                    for cid, at in zip(contact_ids, times, strict=True)
+                ],
+            )

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import DataError
+from django.db import DataError, OperationalError
 from django.utils import timezone
 from django.utils.html import escape, linebreaks, urlize
 
@@ -501,6 +501,49 @@ def test_a_batch_the_database_refuses_is_reported_and_the_others_load(
     ]
     assert last_line(out) == "imported 3, skipped 0 (already present), failed 2"
     assert set(Activity.objects.values_list("external_id", flat=True)) == {"a1", "a2", "a5"}
+
+
+def fail_on_batch(monkeypatch, number: int, error: BaseException) -> None:
+    write_batch = services.import_activity_batch
+    calls = []
+
+    def failing(**kwargs):
+        calls.append(len(kwargs["rows"]))
+        if len(calls) == number:
+            raise error
+        return write_batch(**kwargs)
+
+    monkeypatch.setattr(services, "import_activity_batch", failing)
+
+
+def minutes_rows(count: int, contact: str) -> str:
+    return "".join(
+        f"a{n},call,2024-03-01T10:{n:02}:00Z,{contact},,,,\n" for n in range(1, count + 1)
+    )
+
+
+def test_a_database_failure_leaves_the_written_rows_contacts_up_to_date(
+    tmp_path, workspace, people, monkeypatch
+):
+    fail_on_batch(monkeypatch, 2, OperationalError("server closed the connection"))
+    path = write(tmp_path, "a.csv", ACTIVITIES_HEADER + minutes_rows(4, "p1"))
+    out, _, error = run_failing("import_activities", "acme", path, "--batch-size", "2")
+    assert str(error) == "line 4: the database failed; stopped"
+    assert last_line(out) == "imported 2, skipped 0 (already present), failed 2"
+    people["p1"].refresh_from_db()
+    assert people["p1"].last_activity_at == datetime(2024, 3, 1, 10, 2, tzinfo=UTC)
+
+
+def test_an_import_cut_short_has_moved_last_activity_every_twenty_batches(
+    tmp_path, workspace, people, monkeypatch
+):
+    fail_on_batch(monkeypatch, 23, KeyboardInterrupt())
+    path = write(tmp_path, "a.csv", ACTIVITIES_HEADER + minutes_rows(30, "p1"))
+    with pytest.raises(KeyboardInterrupt):
+        run("import_activities", "acme", path, "--batch-size", "1")
+    assert Activity.objects.count() == 22
+    people["p1"].refresh_from_db()
+    assert people["p1"].last_activity_at == datetime(2024, 3, 1, 10, 20, tzinfo=UTC)
 
 
 # The command itself
