@@ -29,6 +29,7 @@ from activities import services, types
 from activities.api.common import iso_z
 from activities.models import Activity, ActivityContact, ActivityType
 from activities.text import render_text
+from contacts.filters import refresh_search_statistics
 from contacts.models import Color, Contact, Membership, Note, Segment, SegmentMembership, Workspace
 
 WORKSPACE_NAME = "Acme"
@@ -1003,6 +1004,7 @@ def create_demo(size: DemoSize, progress: Callable[[int], object] = lambda n: No
             _contact_rows(replay, workspace, size.contacts, staff, since), whale_rows
         )
         _save_contacts(rows, people + whales, segments, today)
+    refresh_search_statistics()
     return workspace
 
 

@@ -46,6 +46,7 @@ from tqdm import tqdm
 from activities import services
 from activities.models import Activity, ActivityType
 from activities.text import render_text
+from contacts.filters import refresh_search_statistics
 from contacts.management.workspaces import workspace_named
 from contacts.models import Contact, Workspace
 
@@ -762,6 +763,9 @@ class ContactImporter(_Importer):
         self.update = update
         if update:
             self.summary.updated = 0
+
+    def finish(self) -> None:
+        refresh_search_statistics()
 
     def parse(self, values: dict[str, Any]) -> dict:
         problems = []

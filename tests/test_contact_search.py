@@ -104,3 +104,18 @@ def test_sqlite_search_reads_the_trigram_index_not_every_contact(workspace):
     plan = search_contacts(Contact.objects.in_workspace(workspace), "lovelace").explain()
     assert "VIRTUAL TABLE INDEX" in plan
     assert "SCAN contacts_contact" not in plan.replace("SCAN contacts_contact_search", "")
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's planner needs the statistics")
+def test_after_an_import_the_search_starts_from_its_matches(workspace, tmp_path):
+    from django.core.management import call_command
+
+    from contacts.filters import search_contacts
+
+    path = tmp_path / "contacts.csv"
+    path.write_text("name\n" + "".join(f"Person {index}\n" for index in range(3000)))
+    call_command("import_contacts", workspace.slug, str(path))
+    found = search_contacts(Contact.objects.in_workspace(workspace), "son 12").order_by("name")
+    plan = found[:50].explain()
+    assert "contact_ws_name" not in plan
+    assert len(found) == 111  # Person 12, 120-129, 1200-1299
