@@ -103,17 +103,8 @@ def page_of(
     """One page of links or activities after `cursor`, newest first, with `relations`
     (by default ENTRY_RELATIONS) loaded. A link's annotations carry over to its activity."""
     relations = ENTRY_RELATIONS if relations is None else relations
-    is_links = rows.model is ActivityContact
-    id_field = "activity_id" if is_links else "id"
-    rows = rows.order_by("-occurred_at", f"-{id_field}")
-    if cursor:
-        # The redundant `occurred_at <=` gives the index scan its starting point.
-        rows = rows.filter(
-            Q(occurred_at__lt=cursor.occurred_at)
-            | Q(occurred_at=cursor.occurred_at, **{f"{id_field}__lt": cursor.activity_id}),
-            occurred_at__lte=cursor.occurred_at,
-        )
-    if is_links:
+    rows = ordered_after(rows, cursor)
+    if rows.model is ActivityContact:
         links = rows.select_related(*(f"activity__{name}" for name in relations))[: size + 1]
         found = [_activity_of(link, rows.query.annotations) for link in links]
     else:
@@ -122,6 +113,20 @@ def page_of(
     more = len(found) > size
     next_cursor = Cursor(entries[-1].occurred_at, entries[-1].id) if more else None
     return Page(entries, next_cursor)
+
+
+def ordered_after(rows: QuerySet, cursor: Cursor | None) -> QuerySet:
+    """Links or activities newest first, from just after `cursor` (or the newest)."""
+    id_field = "activity_id" if rows.model is ActivityContact else "id"
+    rows = rows.order_by("-occurred_at", f"-{id_field}")
+    if cursor is None:
+        return rows
+    # The redundant `occurred_at <=` gives the index scan its starting point.
+    return rows.filter(
+        Q(occurred_at__lt=cursor.occurred_at)
+        | Q(occurred_at=cursor.occurred_at, **{f"{id_field}__lt": cursor.activity_id}),
+        occurred_at__lte=cursor.occurred_at,
+    )
 
 
 def _activity_of(link: ActivityContact, annotations) -> Activity:
