@@ -366,7 +366,6 @@ def entry_unpin(request: HtmxHttpRequest, contact_id, activity_id) -> HttpRespon
 @workspace_required
 def task_done(request: HtmxHttpRequest, activity_id) -> HttpResponse:
     tasks = Activity.objects.visible_to(request.membership).filter(type__key=types.TASK)
-    tasks = timeline.for_page(tasks).select_related(*timeline.PAGE_RELATIONS)
     task = get_object_or_404(tasks, pk=activity_id)
     contact = _posted_contact(request)
     if contact is not None:
@@ -381,8 +380,9 @@ def task_done(request: HtmxHttpRequest, activity_id) -> HttpResponse:
     text = "Task done." if done else "That task was already done."
     level = messages.SUCCESS if done else messages.INFO
     if wants_fragment(request):
-        _prepared(request, [task])
-        context = entry_context(request) | {"entry": task, "contact": None}
+        [entry] = timeline.read_entries(timeline.for_page(tasks.filter(pk=task.pk)))
+        _prepared(request, [entry])
+        context = entry_context(request) | {"entry": entry, "contact": None}
         response = render(request, ENTRY, context)
         return _with_message(response, level, text)
     messages.add_message(request, level, text)

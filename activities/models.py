@@ -245,21 +245,13 @@ class Activity(models.Model):
 
     @property
     def actor_display(self) -> str:
-        if self.actor_name:
-            return self.actor_name
-        if self.actor_user_id:
-            return self.actor_user.get_full_name() or self.actor_user.get_username()
-        return "System" if self.actor_kind == self.ActorKind.SYSTEM else ""
+        user = self.actor_user if self.actor_user_id else None
+        user_name = user and (user.get_full_name() or user.get_username())
+        return actor_label(self.actor_name, user_name, self.actor_kind)
 
     @property
     def meeting(self) -> dict | None:
-        """A meeting's details (Reevo's meeting metadata) with its times parsed, or None."""
-        if self.metadata.get("kind") != "meeting":
-            return None
-        return self.metadata | {
-            "start": _parse_time(self.metadata.get("start_date")),
-            "end": _parse_time(self.metadata.get("end_date")),
-        }
+        return meeting_of(self.metadata)
 
     @property
     def is_task(self) -> bool:
@@ -268,6 +260,25 @@ class Activity(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.is_task and self.done_at is None and self.occurred_at < timezone.now()
+
+
+def actor_label(actor_name: str, user_name: str | None, actor_kind: str) -> str:
+    """Who an entry shows as its actor: the name it was given, its user's, or "System"."""
+    if actor_name:
+        return actor_name
+    if user_name:
+        return user_name
+    return "System" if actor_kind == Activity.ActorKind.SYSTEM else ""
+
+
+def meeting_of(metadata: dict) -> dict | None:
+    """A meeting's details (Reevo's meeting metadata) with its times parsed, or None."""
+    if metadata.get("kind") != "meeting":
+        return None
+    return metadata | {
+        "start": _parse_time(metadata.get("start_date")),
+        "end": _parse_time(metadata.get("end_date")),
+    }
 
 
 def _parse_time(value) -> datetime | None:

@@ -10,7 +10,7 @@ import binascii
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
@@ -28,7 +28,15 @@ from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from activities.models import Activity, ActivityContact, Attachment, visibility_q
+from activities import types
+from activities.models import (
+    Activity,
+    ActivityContact,
+    Attachment,
+    actor_label,
+    meeting_of,
+    visibility_q,
+)
 from contacts.models import Contact, Membership, Workspace
 
 PAGE_SIZE = 50
@@ -62,7 +70,7 @@ class Cursor:
 
 @dataclass
 class Page:
-    entries: list[Activity]
+    entries: list  # of Activity (page_of) or Entry (page_entries)
     next_cursor: Cursor | None
 
 
@@ -97,18 +105,24 @@ def _visible(membership: Membership | None, prefix: str = "") -> Q:
     return visibility_q(membership, prefix) if membership else Q()
 
 
-def page_of(
-    rows: QuerySet, cursor: Cursor | None, size: int = PAGE_SIZE, *, relations=None
-) -> Page:
-    """One page of links or activities after `cursor`, newest first, with `relations`
-    (by default ENTRY_RELATIONS) loaded. A link's annotations carry over to its activity."""
-    relations = ENTRY_RELATIONS if relations is None else relations
+def page_of(rows: QuerySet, cursor: Cursor | None, size: int = PAGE_SIZE) -> Page:
+    """One page of links or activities after `cursor`, newest first, as activities with
+    ENTRY_RELATIONS loaded (for the API and exports; pages read `page_entries`)."""
     rows = ordered_after(rows, cursor)
     if rows.model is ActivityContact:
-        links = rows.select_related(*(f"activity__{name}" for name in relations))[: size + 1]
-        found = [_activity_of(link, rows.query.annotations) for link in links]
+        links = rows.select_related(*ENTRY_RELATIONS_VIA_LINK)[: size + 1]
+        found = [link.activity for link in links]
     else:
-        found = list(rows.select_related(*relations)[: size + 1])
+        found = list(rows.select_related(*ENTRY_RELATIONS)[: size + 1])
+    return _page(found, size)
+
+
+def page_entries(rows: QuerySet, cursor: Cursor | None, size: int = PAGE_SIZE) -> Page:
+    """One page of `for_page` rows after `cursor`, newest first, as light `Entry` objects."""
+    return _page(read_entries(ordered_after(rows, cursor), limit=size + 1), size)
+
+
+def _page(found: list, size: int) -> Page:
     entries = found[:size]
     more = len(found) > size
     next_cursor = Cursor(entries[-1].occurred_at, entries[-1].id) if more else None
@@ -129,40 +143,8 @@ def ordered_after(rows: QuerySet, cursor: Cursor | None) -> QuerySet:
     )
 
 
-def _activity_of(link: ActivityContact, annotations) -> Activity:
-    for name in annotations:
-        setattr(link.activity, name, getattr(link, name))
-    return link.activity
-
-
 ENTRY_RELATIONS = ("type", "actor_user", "segment", "note")
 ENTRY_RELATIONS_VIA_LINK = tuple(f"activity__{name}" for name in ENTRY_RELATIONS)
-# What an entry on a page shows: a note only by its id and author (`note_author_id`).
-PAGE_RELATIONS = ("type", "actor_user")
-# Columns a page never shows (the raw text: its HTML is `body_html`), left unread.
-PAGE_DEFERRED = (
-    "body",
-    "payload",
-    "ended_at",
-    "actor_external_id",
-    "actor_email",
-    "actor_avatar_url",
-    "sub_type",
-    "category",
-    "status",
-    "priority",
-    "external_id",
-    "invite_to",
-    "sequence_id",
-    "pipeline_stage_id",
-    "segment",
-    "created_at",
-    "updated_at",
-    *(
-        f"actor_user__{name}"
-        for name in ("password", "last_login", "email", "is_staff", "is_active", "date_joined")
-    ),
-)
 
 
 def iter_all(rows: QuerySet, chunk: int = 1000) -> Iterator[list[Activity]]:
@@ -192,14 +174,15 @@ class JSONList(Aggregate):
 
 def for_page(rows: QuerySet, contact: Contact | None = None) -> QuerySet:
     """Timeline rows (a contact's links or the feed's activities) with what a page shows
-    of each entry, in the same query: the note's author, the entry's contacts other than
-    `contact` (`other_contacts`) and its attachments (`attachment_list`)."""
+    of each entry besides its own columns, in the same query: the note's author, the
+    entry's contacts other than `contact` (`other_contacts`) and its attachments
+    (`attachment_list`)."""
     prefix = "activity__" if rows.model is ActivityContact else ""
     others = ActivityContact.objects.filter(activity=OuterRef(f"{prefix}pk"))
     if contact is not None:
         others = others.exclude(contact=contact)
     attachments = Attachment.objects.filter(activity=OuterRef(f"{prefix}pk"))
-    return rows.defer(*(prefix + name for name in PAGE_DEFERRED)).annotate(
+    return rows.annotate(
         note_author_id=F(f"{prefix}note__author_id"),
         other_contacts=_json_list(others, id="contact_id", name="contact__name"),
         attachment_list=_json_list(
@@ -214,21 +197,133 @@ def _json_list(rows: QuerySet, **fields) -> Subquery:
     return Subquery(grouped.values("found"))
 
 
+class EntryType(NamedTuple):
+    key: str
+    name: str
+    icon: str
+    color: str
+
+
+class ContactRef(NamedTuple):
+    id: uuid.UUID
+    name: str
+
+
+@dataclass(slots=True, eq=False)
+class Entry:
+    """What a page shows of one activity. Read with `values_list` (`read_entries`), not as
+    model instances: a page of them costs a fraction of the instances' Python."""
+
+    # The activity's own columns, in the order `read_entries` selects them.
+    id: uuid.UUID
+    occurred_at: datetime
+    title: str
+    source: str
+    actor_kind: str
+    actor_name: str
+    body_html: str
+    done_at: datetime | None
+    note_id: uuid.UUID | None
+    reply_to_id: uuid.UUID | None
+    metadata: dict
+    campaign_id: str
+    asset_type: str
+    asset_name: str
+    channel_id: str
+    event_id: str
+    object_type: str
+    object_id: str
+    object_name: str
+    account_id: str
+    opportunity_id: str
+    # From its relations and `for_page`'s annotations.
+    type: EntryType
+    actor_display: str
+    note_author_id: int | None
+    other_contacts: list[ContactRef]
+    attachment_list: list[dict]
+    # Set by `prepare` and the views.
+    reply_list: list["Entry"] = field(default_factory=list)
+    reaction_counts: list[tuple[str, int]] = field(default_factory=list)
+    is_pinned: bool = False
+    is_upcoming: bool = False
+    can_change_note: bool = False
+
+    @property
+    def meeting(self) -> dict | None:
+        return meeting_of(self.metadata)
+
+    @property
+    def is_task(self) -> bool:
+        return self.type.key == types.TASK
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_task and self.done_at is None and self.occurred_at < timezone.now()
+
+
+_ENTRY_FIELDS = [f.name for f in fields(Entry)]
+ENTRY_COLUMNS = tuple(_ENTRY_FIELDS[: _ENTRY_FIELDS.index("type")])
+_RELATED_COLUMNS = (
+    "type__key",
+    "type__name",
+    "type__icon",
+    "type__color",
+    "actor_user__first_name",
+    "actor_user__last_name",
+    "actor_user__username",
+)
+
+
+def read_entries(rows: QuerySet, limit: int | None = None) -> list[Entry]:
+    """`for_page` rows (links or activities, in their order) as entries, in one query."""
+    prefix = "activity__" if rows.model is ActivityContact else ""
+    names = [prefix + name for name in (*ENTRY_COLUMNS, *_RELATED_COLUMNS)]
+    found = rows.values_list(*names, "note_author_id", "other_contacts", "attachment_list")
+    return [_entry(row) for row in (found[:limit] if limit else found)]
+
+
+def _entry(row: tuple) -> Entry:
+    own = row[:_OWN_COUNT]
+    key, name, icon, color, first, last, username, note_author_id, others, attachments = row[
+        _OWN_COUNT:
+    ]
+    user_name = username and (f"{first} {last}".strip() or username)
+    return Entry(
+        *own,
+        type=EntryType(key, name, icon, color),
+        actor_display=actor_label(own[_ACTOR_NAME], user_name, own[_ACTOR_KIND]),
+        note_author_id=note_author_id,
+        other_contacts=_contact_refs(others),
+        attachment_list=attachments or [],
+    )
+
+
+_OWN_COUNT = len(ENTRY_COLUMNS)
+_ACTOR_NAME = ENTRY_COLUMNS.index("actor_name")
+_ACTOR_KIND = ENTRY_COLUMNS.index("actor_kind")
+
+
+def _contact_refs(found: list[dict] | None) -> list[ContactRef]:
+    """`other_contacts` as the database gave it (SQLite writes UUIDs without dashes)."""
+    refs = [ContactRef(uuid.UUID(item["id"]), item["name"]) for item in found or []]
+    return sorted(refs, key=lambda ref: (ref.name, ref.id))
+
+
 def prepare(
-    entries: Sequence[Activity],
+    entries: Sequence[Entry],
     membership: Membership | None,
     *,
     contact: Contact | None = None,
     pinned_id: uuid.UUID | None = None,
-) -> Activity | None:
-    """Load what the page's entries show besides their rows, in two queries however many
-    entries there are: their replies, and their reaction counts. The entries come from
-    `page_of(for_page(rows, contact), …, relations=PAGE_RELATIONS)`.
+) -> Entry | None:
+    """Load the page's entries' replies and reaction counts, in two queries however many
+    entries there are.
 
     With `pinned_id`, the contact's pinned entry comes with the replies and is prepared
     like the others: it is returned, or None if the member may not see it.
     """
-    ids = [entry.pk for entry in entries]
+    ids = [entry.id for entry in entries]
     if pinned_id:
         ids.append(pinned_id)
     if not ids:
@@ -239,8 +334,8 @@ def prepare(
     rows = for_page(Activity.objects.filter(wanted, _visible(membership)), contact)
     pinned = None
     replies = defaultdict(list)
-    for row in rows.select_related(*PAGE_RELATIONS).order_by("occurred_at", "id"):
-        if row.pk == pinned_id:
+    for row in read_entries(rows.order_by("occurred_at", "id")):
+        if row.id == pinned_id:
             pinned = row
         else:
             replies[row.reply_to_id].append(row)
@@ -253,22 +348,9 @@ def prepare(
     ):
         reactions[row["react_to"]].append((row["title"] or "+1", row["count"]))
     for entry in (*entries, *([pinned] if pinned else [])):
-        entry.reply_list = replies[entry.pk]
-        entry.reaction_counts = reactions[entry.pk]
-        entry.other_contacts = _contact_refs(entry.other_contacts)
-        entry.attachment_list = entry.attachment_list or []
+        entry.reply_list = replies[entry.id]
+        entry.reaction_counts = reactions[entry.id]
     return pinned
-
-
-class ContactRef(NamedTuple):
-    id: uuid.UUID
-    name: str
-
-
-def _contact_refs(found: list[dict] | None) -> list[ContactRef]:
-    """`other_contacts` as the database gave it (SQLite writes UUIDs without dashes)."""
-    refs = [ContactRef(uuid.UUID(item["id"]), item["name"]) for item in found or []]
-    return sorted(refs, key=lambda ref: (ref.name, ref.id))
 
 
 # Grouping under day headings
@@ -278,10 +360,10 @@ def _contact_refs(found: list[dict] | None) -> list[ContactRef]:
 class DayGroup:
     key: str  # "upcoming" or an ISO date: stable across pages, so a heading is not repeated
     label: str
-    entries: list[Activity]
+    entries: list[Entry]
 
 
-def group_by_day(entries: Sequence[Activity], now: datetime | None = None) -> list[DayGroup]:
+def group_by_day(entries: Sequence[Entry], now: datetime | None = None) -> list[DayGroup]:
     """Entries under "Upcoming", "Today", "Yesterday" or their date, in the current zone."""
     now = now or timezone.now()
     zone = timezone.get_current_timezone()

@@ -207,9 +207,9 @@ def page_context(
             )
     if not filterset.is_valid() or context["cursor_error"]:
         return context | {"status": 422}
-    page = timeline.page_of(filterset.qs, cursor, relations=timeline.PAGE_RELATIONS)
+    page = timeline.page_entries(filterset.qs, cursor)
     pinned = _prepared(request, page.entries, contact=contact, pinned_id=pinned_id)
-    shown = [entry for entry in page.entries if pinned is None or entry.pk != pinned.pk]
+    shown = [entry for entry in page.entries if pinned is None or entry.id != pinned.id]
     context |= {"pinned": pinned, "groups": timeline.group_by_day(shown)}
     if page.next_cursor:
         last_day = timeline.group_by_day(page.entries[-1:])[0].key
@@ -222,11 +222,11 @@ def page_context(
 
 def _prepared(
     request: HtmxHttpRequest,
-    entries: Sequence[Activity],
+    entries: Sequence[timeline.Entry],
     *,
     contact: Contact | None = None,
     pinned_id=None,
-) -> Activity | None:
+) -> timeline.Entry | None:
     """Everything the entry template reads, set on each entry; the pinned entry if asked."""
     pinned = timeline.prepare(entries, request.membership, contact=contact, pinned_id=pinned_id)
     now = timezone.now()

@@ -82,7 +82,7 @@ def test_pinned_entry_stands_above_the_rest(owner_client, contact):
     log(contact, title="Recent call")
     ActivityContact.objects.filter(activity=key_note).update(pinned=True)
     response = owner_client.get(reverse("contact-detail", args=[contact.pk]))
-    assert response.context["pinned"].pk == key_note.pk
+    assert response.context["pinned"].id == key_note.pk
     html = response.content.decode()
     assert html.index("Key fact") < html.index("Recent call")
     assert html.count(f'id="entry-{key_note.pk}"') == 1
@@ -126,7 +126,7 @@ def test_entry_shows_meeting_attachments_references_replies_and_reactions(
     assert "Campaign</span> 37" in html and "Tradeshow</span> Expo 2026" in html
     assert '<ol class="replies"' in html and "Thanks for the meeting" in html
     assert '<span class="reaction">👍 <b>2</b></span>' in html
-    top_level = [e.pk for g in response.context["groups"] for e in g.entries]
+    top_level = [e.id for g in response.context["groups"] for e in g.entries]
     assert top_level == [meeting.pk]
     assert Attachment.objects.count() == 1
 
