@@ -90,8 +90,11 @@ def time_tag(value: datetime, zone) -> Markup:
     """`<time>` of a moment: relative, with the exact time in `zone` on hover (the page's
     zone, looked up once per page rather than once per entry)."""
     local = value.astimezone(zone)
-    return Markup('<time datetime="{}" title="{}">{}</time>').format(
-        local.isoformat(), local.strftime(EXACT_TIME), relative_time(value)
+    # Markup.format would escape each part through string.Formatter; these are digits,
+    # English words and punctuation of our own making, with nothing to escape.
+    return Markup(
+        f'<time datetime="{local.isoformat()}" title="{local.strftime(EXACT_TIME)}">'
+        f"{relative_time(value)}</time>"
     )
 
 
