@@ -174,6 +174,27 @@ def test_filter_by_source_and_text(owner_client, contact, query, expected):
     assert {e.title for g in response.context["groups"] for e in g.entries} == expected
 
 
+def test_entry_names_its_actor(owner_client, contact, owner, teammate):
+    """The name the entry was written with, else its user's full name or username, else
+    "System" for the system's own entries."""
+    named = log(contact, title="Named", actor=services.Actor.of(owner))
+    by_user = log(contact, title="By user", actor=services.Actor.of(owner))
+    by_login = log(contact, title="By login", actor=services.Actor.of(teammate))
+    Activity.objects.filter(pk__in=[by_user.pk, by_login.pk]).update(actor_name="")
+    teammate.first_name = ""
+    teammate.save()
+    log(contact, title="By the system")
+    html = owner_client.get(reverse("contact-detail", args=[contact.pk])).content.decode()
+    metas = {
+        title: html.split(f">{title}</h4>")[1].split('<div class="entry__meta">')[1][:200]
+        for title in ("Named", "By user", "By login", "By the system")
+    }
+    assert f"<span>{named.actor_name}</span>" in metas["Named"]
+    assert f"<span>{owner.get_full_name()}</span>" in metas["By user"]
+    assert f"<span>{teammate.username}</span>" in metas["By login"]
+    assert "<span>System</span>" in metas["By the system"]
+
+
 def test_filter_by_actor(owner_client, contact, owner, teammate):
     log(contact, title="By Alice", actor=services.Actor.of(owner))
     log(contact, title="By Bob", actor=services.Actor.of(teammate))
