@@ -15,7 +15,7 @@ from activities import timeline, types
 from activities.api.common import get_contact, iso_z, workspace_for
 from activities.api.errors import InvalidInput, error_responses
 from activities.filters import TimelineFilter
-from activities.models import Activity
+from activities.models import Activity, ActivityContact, actor_label
 from contacts.models import Note, Segment
 
 router = Router()
@@ -109,11 +109,57 @@ class ActivityItemOut(Schema):
 
 # Building items
 
+# What an item shows, read with `values_list` (model instances cost three times as much):
+# the activity's columns and its type's, actor's, segment's and note's.
+ITEM_FIELDS = (
+    "id",
+    "occurred_at",
+    "metadata",
+    "actor_kind",
+    "actor_name",
+    "actor_external_id",
+    "actor_email",
+    "actor_avatar_url",
+    "object_type",
+    "object_id",
+    "object_name",
+    "type__key",
+    "actor_user_id",
+    "actor_user__email",
+    "actor_user__last_login",
+    "actor_user__first_name",
+    "actor_user__last_name",
+    "actor_user__username",
+    "segment_id",
+    "segment__name",
+    "segment__color",
+    "segment__created_at",
+    "segment__updated_at",
+    "note_id",
+    "note__contact_id",
+    "note__content",
+    "note__created_at",
+    "note__updated_at",
+    "note__author_id",
+    "note__author__first_name",
+    "note__author__last_name",
+    "note__author__username",
+)
 
-def activity_items(entries: Sequence[Activity]) -> list[dict]:
-    """Items for entries loaded with ENTRY_RELATIONS: one more query, for segment sizes."""
-    counts = segment_counts({entry.segment_id for entry in entries if entry.segment_id})
-    return [activity_item(entry, counts) for entry in entries]
+
+def read_items(rows: QuerySet, window: slice, extra: Sequence[str] = ()) -> list[dict]:
+    """The `window` of timeline rows (links or activities, in their order) as dicts of
+    ITEM_FIELDS and `extra` activity fields, in one query."""
+    prefix = "activity__" if rows.model is ActivityContact else ""
+    names = (*ITEM_FIELDS, *extra)
+    found = rows.values_list(*(prefix + name for name in names))[window]
+    return [dict(zip(names, row, strict=True)) for row in found]
+
+
+def activity_items(rows: Sequence[dict]) -> list[dict]:
+    """Items of `read_items` rows: one more query, for the segments' sizes."""
+    counts = segment_counts({row["segment_id"] for row in rows if row["segment_id"]})
+    return [activity_item(row, counts) for row in rows]
 
 
 def segment_counts(segment_ids: set) -> dict:
@@ -126,62 +172,79 @@ def segment_counts(segment_ids: set) -> dict:
     )
 
 
-def activity_item(entry: Activity, counts: dict) -> dict:
-    segment = entry.segment
+def activity_item(row: dict, counts: dict) -> dict:
+    segment_id = row["segment_id"]
     return {
-        "id": str(entry.pk),
-        "type": entry.type.key,
-        "created_at": iso_z(entry.occurred_at),
-        "actor": _actor(entry),
-        "assistant": _assistant(entry),
-        "segment": segment and segment_out(segment, counts.get(segment.pk, 0)),
-        "broadcast": _broadcast(entry),
-        "note": entry.note and note_out(entry.note),
-        "metadata": entry.metadata or {},
+        "id": str(row["id"]),
+        "type": row["type__key"],
+        "created_at": iso_z(row["occurred_at"]),
+        "actor": _actor(row),
+        "assistant": _assistant(row),
+        "segment": segment_id
+        and {
+            "id": str(segment_id),
+            "name": row["segment__name"],
+            "color": row["segment__color"],
+            "contacts_count": counts.get(segment_id, 0),
+            "boards": [],
+            "created_at": iso_z(row["segment__created_at"]),
+            "updated_at": iso_z(row["segment__updated_at"]),
+        },
+        "broadcast": _broadcast(row),
+        "note": row["note_id"] and _note(row),
+        "metadata": row["metadata"] or {},
     }
 
 
 PERSON_ACTORS = (Activity.ActorKind.USER, Activity.ActorKind.INTEGRATION)
 
 
-def _actor(entry: Activity) -> dict | None:
-    user = entry.actor_user
-    if entry.actor_kind not in PERSON_ACTORS or not (user or entry.actor_name):
+def _actor(row: dict) -> dict | None:
+    user_id = row["actor_user_id"]
+    if row["actor_kind"] not in PERSON_ACTORS or not (user_id or row["actor_name"]):
         return None
+    user_name = user_id and _person_name(row, "actor_user__")
     return {
-        "id": str(user.pk) if user else entry.actor_external_id or None,
-        "name": entry.actor_display,
-        "email": (user.email if user else entry.actor_email) or None,
-        "avatar": entry.actor_avatar_url or None,
-        "seen_at": iso_z(user.last_login) if user else None,
+        "id": str(user_id) if user_id else row["actor_external_id"] or None,
+        "name": actor_label(row["actor_name"], user_name, row["actor_kind"]),
+        "email": (row["actor_user__email"] if user_id else row["actor_email"]) or None,
+        "avatar": row["actor_avatar_url"] or None,
+        "seen_at": iso_z(row["actor_user__last_login"]) if user_id else None,
     }
 
 
-def _assistant(entry: Activity) -> dict | None:
-    if entry.actor_kind != Activity.ActorKind.ASSISTANT:
+def _person_name(row: dict, prefix: str) -> str:
+    """A user's full name or, without one, their username (as `User.get_full_name`)."""
+    full = f"{row[prefix + 'first_name']} {row[prefix + 'last_name']}".strip()
+    return full or row[prefix + "username"]
+
+
+def _assistant(row: dict) -> dict | None:
+    if row["actor_kind"] != Activity.ActorKind.ASSISTANT:
         return None
     return {
-        "id": entry.actor_external_id or None,
-        "name": entry.actor_name or None,
-        "avatar_url": entry.actor_avatar_url or None,
+        "id": row["actor_external_id"] or None,
+        "name": row["actor_name"] or None,
+        "avatar_url": row["actor_avatar_url"] or None,
     }
 
 
-def _broadcast(entry: Activity) -> dict | None:
-    if entry.object_type.lower() != "broadcast":
+def _broadcast(row: dict) -> dict | None:
+    if row["object_type"].lower() != "broadcast":
         return None
-    return {"id": entry.object_id, "name": entry.object_name or None}
+    return {"id": row["object_id"], "name": row["object_name"] or None}
 
 
-def segment_out(segment: Segment, contacts_count: int) -> dict:
+def _note(row: dict) -> dict:
+    author_id = row["note__author_id"]
     return {
-        "id": str(segment.pk),
-        "name": segment.name,
-        "color": segment.color,
-        "contacts_count": contacts_count,
-        "boards": [],
-        "created_at": iso_z(segment.created_at),
-        "updated_at": iso_z(segment.updated_at),
+        "id": str(row["note_id"]),
+        "contact_id": str(row["note__contact_id"]),
+        "content": row["note__content"],
+        "created_at": iso_z(row["note__created_at"]),
+        "updated_at": iso_z(row["note__updated_at"]),
+        "user": author_id
+        and {"id": str(author_id), "name": _person_name(row, "note__author__"), "avatar": None},
     }
 
 
@@ -247,57 +310,22 @@ def link_next(request: HttpRequest, response: HttpResponse, token: str | None) -
     response["Link"] = f'<{url}>; rel="next"'
 
 
-def offset_page(rows: QuerySet, page: int, size: int) -> timeline.Page:
-    """Page `page` (1-based) of a contact's timeline rows, newest first, by offset."""
-    start = (page - 1) * size
-    links = rows.order_by("-occurred_at", "-activity_id").select_related(
-        *timeline.ENTRY_RELATIONS_VIA_LINK
-    )[start : start + size + 1]
-    found = [link.activity for link in links]
-    entries = found[:size]
+def item_page(
+    rows: QuerySet,
+    size: int,
+    cursor: timeline.Cursor | None = None,
+    page: int | None = None,
+    extra: Sequence[str] = (),
+) -> tuple[list[dict], timeline.Cursor | None]:
+    """A page of `read_items` rows, newest first: after `cursor`, or page `page` (1-based,
+    by offset) without one; and the cursor of the next page, if there is one."""
+    rows = timeline.ordered_after(rows, cursor)
+    start = (page - 1) * size if page and not cursor else 0
+    found = read_items(rows, slice(start, start + size + 1), extra)
+    shown = found[:size]
     more = len(found) > size
-    next_cursor = timeline.Cursor(entries[-1].occurred_at, entries[-1].id) if more else None
-    return timeline.Page(entries, next_cursor)
-
-
-# The columns of a link's activity and its people that an item does not show, left
-# unread: an item needs a third of the columns its query joins.
-ITEM_DEFERRED = tuple(
-    f"activity__{name}"
-    for name in (
-        "source",
-        "title",
-        "body",
-        "body_html",
-        "payload",
-        "ended_at",
-        "sub_type",
-        "category",
-        "status",
-        "priority",
-        "external_id",
-        "account_id",
-        "opportunity_id",
-        "sequence_id",
-        "pipeline_stage_id",
-        "campaign_id",
-        "asset_type",
-        "asset_name",
-        "channel_id",
-        "event_id",
-        "done_at",
-        "created_at",
-        "updated_at",
-        *(
-            f"{person}__{field}"
-            for person in ("actor_user", "note__author")
-            for field in ("password", "is_superuser", "is_staff", "is_active", "date_joined")
-        ),
-        "note__author__email",
-        "note__author__last_login",
-        "segment__description",
-    )
-)
+    next_cursor = timeline.Cursor(shown[-1]["occurred_at"], shown[-1]["id"]) if more else None
+    return shown, next_cursor
 
 
 class PageQuery(Schema):
@@ -344,16 +372,9 @@ def list_contact_activities(
     workspace = workspace_for(request, org_id)
     contact = get_contact(request, contact_id)
     cursor = decode_cursor(query.next)
-    rows = (
-        timeline.contact_entries(contact, None)
-        .select_related("activity__note__author")
-        .defer(*ITEM_DEFERRED)
-    )
+    rows = timeline.contact_entries(contact, None)
     if keys := comma_separated(query.type):
         rows = filtered(TimelineFilter(query_of(type=keys), rows, workspace=workspace))
-    if query.page and not cursor:
-        found = offset_page(rows, query.page, query.take)
-    else:
-        found = timeline.page_of(rows, cursor, size=query.take)
-    link_next(request, response, found.next_cursor and found.next_cursor.encode())
-    return activity_items(found.entries)
+    found, next_cursor = item_page(rows, query.take, cursor, query.page)
+    link_next(request, response, next_cursor and next_cursor.encode())
+    return activity_items(found)

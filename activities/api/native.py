@@ -34,6 +34,7 @@ from activities.api.invent import (
     comma_separated,
     decode_cursor,
     filtered,
+    item_page,
     link_next,
     note_out,
     query_of,
@@ -497,22 +498,26 @@ class FeedItemOut(ActivityItemOut):
     contact_ids: list[str] = Field(description="The contacts on whose timelines it is.")
 
 
-def feed_items(entries: Sequence[Activity]) -> list[dict]:
+def feed_items(rows: Sequence[dict]) -> list[dict]:
+    """Items of `read_items` rows with FEED_FIELDS."""
     contact_ids = defaultdict(list)
     for activity_id, contact_id in ActivityContact.objects.filter(
-        activity__in=[entry.pk for entry in entries]
+        activity__in=[row["id"] for row in rows]
     ).values_list("activity_id", "contact_id"):
         contact_ids[activity_id].append(str(contact_id))
     return [
         item
         | {
-            "source": entry.source,
-            "title": entry.title,
-            "body": entry.body,
-            "contact_ids": sorted(contact_ids[entry.pk]),
+            "source": row["source"],
+            "title": row["title"],
+            "body": row["body"],
+            "contact_ids": sorted(contact_ids[row["id"]]),
         }
-        for entry, item in zip(entries, activity_items(entries), strict=True)
+        for row, item in zip(rows, activity_items(rows), strict=True)
     ]
+
+
+FEED_FIELDS = ("source", "title", "body")
 
 
 class FeedQuery(PageQuery):
@@ -554,8 +559,7 @@ def list_activities(
         source=comma_separated(query.source),
         **{name: [str(value)] for name, value in filters.items()},
     )
-    rows = timeline.feed_entries(workspace, None).select_related("note__author")
-    rows = filtered(FeedFilter(data, rows, workspace=workspace))
-    found = timeline.page_of(rows, cursor, size=query.take)
-    link_next(request, response, found.next_cursor and found.next_cursor.encode())
-    return feed_items(found.entries)
+    rows = filtered(FeedFilter(data, timeline.feed_entries(workspace, None), workspace=workspace))
+    found, next_cursor = item_page(rows, query.take, cursor, extra=FEED_FIELDS)
+    link_next(request, response, next_cursor and next_cursor.encode())
+    return feed_items(found)

@@ -175,6 +175,17 @@ def test_the_page_example_is_answered_in_the_page_shape(api, workspace, contact,
         assert any(item[name] is not None for item in items), name
 
 
+def test_a_member_without_a_name_is_named_by_their_username(
+    api, workspace, contact, owner, page_entries
+):
+    owner.first_name = owner.last_name = ""
+    owner.save()
+    items = {item["type"]: item for item in api.get(timeline_path(workspace, contact)).json()}
+    assert items["note_created"]["note"]["user"]["name"] == owner.username
+    # The entry keeps the name it was written with.
+    assert items["segment_added"]["actor"]["name"] == "Alice"
+
+
 def test_items_carry_their_segment_note_actor_assistant_and_broadcast(
     api, workspace, contact, segment, owner, page_entries
 ):
