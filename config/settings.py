@@ -134,10 +134,6 @@ if database_url := env("DATABASE_URL"):
             database_url, conn_max_age=envint("CONN_MAX_AGE", "60"), conn_health_checks=True
         )
     }
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["default"].setdefault("OPTIONS", {}).update(
-            server_side_binding=True, prepare_threshold=5
-        )
 else:
     DATABASES = {
         "default": _sqlite_database(Path(env("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))))

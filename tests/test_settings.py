@@ -181,15 +181,3 @@ def test_deploy_check_passes_with_production_settings():
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
     assert "WARNING" not in result.stderr + result.stdout
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
-def test_postgresql_prepares_a_query_that_runs_again_and_again(db):
-    """Parameters are bound on the server, so psycopg prepares a repeated statement and
-    PostgreSQL does not plan it again on each request."""
-    for _ in range(6):
-        list(Workspace.objects.filter(slug="acme"))
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        prepared = [row[0] for row in cursor.fetchall()]
-    assert any('"contacts_workspace"' in statement for statement in prepared)
