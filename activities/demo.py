@@ -12,11 +12,13 @@ relative to the start of the current day (UTC), so a seed gives the same data al
 import bisect
 import functools
 import heapq
+import importlib
 import itertools
 import random
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from operator import attrgetter
@@ -994,18 +996,60 @@ def create_demo(size: DemoSize, progress: Callable[[int], object] = lambda n: No
             segments=segments,
             today=today,
         )
-        writer = TimelineWriter(progress)
-        for entry in _entries(generator, size, since, today, whales):
-            writer.add(entry)
-        writer.flush()
-        replay = random.Random()
-        replay.setstate(contacts_state)
-        rows = itertools.chain(
-            _contact_rows(replay, workspace, size.contacts, staff, since), whale_rows
-        )
-        _save_contacts(rows, people + whales, segments, today)
+        with weekly_counts_built_at_the_end(workspace):
+            writer = TimelineWriter(progress)
+            for entry in _entries(generator, size, since, today, whales):
+                writer.add(entry)
+            writer.flush()
+            replay = random.Random()
+            replay.setstate(contacts_state)
+            rows = itertools.chain(
+                _contact_rows(replay, workspace, size.contacts, staff, since), whale_rows
+            )
+            _save_contacts(rows, people + whales, segments, today)
     refresh_search_statistics()
     return workspace
+
+
+# The weekly counts' triggers on the links (migration activities/0003).
+_timeline_weeks = importlib.import_module("activities.migrations.0003_timeline_weeks")
+WEEKLY_COUNT_TRIGGER = "timeline_week_insert"
+COUNT_WORKSPACE_WEEKS = f"""
+INSERT INTO activities_timelineweek (contact_id, week, count)
+SELECT contact_id, {_timeline_weeks.SQLITE_WEEK.format(row="activities_activitycontact")}, count(*)
+FROM activities_activitycontact
+WHERE contact_id IN (SELECT id FROM contacts_contact WHERE workspace_id = %s)
+GROUP BY 1, 2
+"""
+
+
+@contextmanager
+def weekly_counts_built_at_the_end(workspace: Workspace) -> Iterator[None]:
+    """On SQLite, count the workspace's weeks in one statement after its links are in.
+
+    SQLite's trigger runs once per link, an upsert each, a third of a big seed's time;
+    one grouped count at the end is a fraction of that. The trigger is dropped and
+    recreated from its own stored SQL inside the caller's transaction, which holds
+    SQLite's write lock (IMMEDIATE), so no other writer inserts links meanwhile, and a
+    failed seed rolls the drop back. PostgreSQL's triggers are per statement already
+    (one grouped upsert a batch) and dropping one there would lock the table against
+    readers until the commit, so it keeps them.
+    """
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = %s",
+            [WEEKLY_COUNT_TRIGGER],
+        )
+        (trigger_sql,) = cursor.fetchone()
+        cursor.execute(f"DROP TRIGGER {WEEKLY_COUNT_TRIGGER}")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(COUNT_WORKSPACE_WEEKS, [workspace.pk.hex])
+        cursor.execute(trigger_sql)
 
 
 def _entries(

@@ -8,8 +8,8 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
-from activities import demo, types
-from activities.models import Activity, ActivityContact
+from activities import demo, services, types
+from activities.models import Activity, ActivityContact, TimelineWeek
 from activities.text import render_text
 from contacts.models import Color, Contact, Membership, Note, Segment, SegmentMembership, Workspace
 
@@ -170,6 +170,32 @@ def test_tasks_and_meetings_are_past_done_overdue_and_upcoming(acme):
     assert upcoming.exists()
     assert set(upcoming.values_list("type__key", flat=True)) <= {types.MEETING, types.TASK}
     assert not activities.filter(occurred_at__lt=now - timedelta(days=731)).exists()
+
+
+def _weekly_counts() -> dict:
+    return {
+        (row.contact_id, row.week): row.count for row in TimelineWeek.objects.filter(count__gt=0)
+    }
+
+
+def test_weekly_counts_are_those_the_triggers_keep(acme_with_whale):
+    seeded = _weekly_counts()
+    links = list(ActivityContact.objects.all())
+    ActivityContact.objects.all().delete()
+    TimelineWeek.objects.all().delete()
+    ActivityContact.objects.bulk_create(links, batch_size=100)  # counted by the triggers
+    assert seeded == _weekly_counts()
+    assert sum(seeded.values()) == len(links) > ACTIVITIES + WHALE
+
+
+def test_the_weekly_counts_stay_kept_after_a_seed(acme):
+    contact = Contact.objects.filter(workspace=acme).first()
+    when = timezone.now()
+    monday = when.date() - timedelta(days=when.weekday())
+    before = TimelineWeek.objects.filter(contact=contact, week=monday).first()
+    services.log_activity(workspace=acme, type_key="call", contacts=[contact], occurred_at=when)
+    after = TimelineWeek.objects.get(contact=contact, week=monday)
+    assert after.count == (before.count if before else 0) + 1
 
 
 def test_the_same_seed_gives_the_same_data(db, monkeypatch):
