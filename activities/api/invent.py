@@ -12,7 +12,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field, WithJsonSchema
 
 from activities import timeline, types
-from activities.api.common import get_contact, iso_z, workspace_for
+from activities.api.common import get_contact, iso_z, rendered, workspace_for
 from activities.api.errors import InvalidInput, error_responses
 from activities.filters import TimelineFilter
 from activities.models import Activity, ActivityContact, actor_label
@@ -377,4 +377,4 @@ def list_contact_activities(
         rows = filtered(TimelineFilter(query_of(type=keys), rows, workspace=workspace))
     found, next_cursor = item_page(rows, query.take, cursor, query.page)
     link_next(request, response, next_cursor and next_cursor.encode())
-    return activity_items(found)
+    return rendered(request, response, activity_items(found))

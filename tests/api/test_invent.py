@@ -1,5 +1,6 @@
 """Invent's `GET /orgs/{org_id}/contacts/{contact_id}/activities` (seed 004)."""
 
+import json
 import re
 from datetime import timedelta
 
@@ -7,8 +8,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from ninja.responses import NinjaJSONEncoder
 
 from activities import services
+from activities.api.invent import ActivityItemOut
 from activities.models import Activity
 from activities.services import Actor
 from contacts.models import ApiToken, Contact, SegmentMembership
@@ -223,6 +226,76 @@ def test_items_carry_their_segment_note_actor_assistant_and_broadcast(
     assert blocked["created_at"] == page_entries["broadcast"].occurred_at.isoformat().replace(
         "+00:00", "Z"
     )
+
+
+def iso(moment) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def test_an_item_with_every_field_set_is_written_in_full(
+    api, workspace, contact, segment, owner, member_actor
+):
+    SegmentMembership.objects.create(contact=contact, segment=segment)
+    note = services.add_note(contact=contact, content="Call back Monday", actor=member_actor)
+    activity = log(
+        contact,
+        "api:message",
+        actor=member_actor,
+        segment=segment,
+        note=note,
+        object_type="Broadcast",
+        object_id="bc_42",
+        object_name="Spring sale",
+        metadata={"channel": "email", "opens": [1, 2]},
+    )
+    owner.refresh_from_db()
+    segment.refresh_from_db()
+
+    item = api.get(timeline_path(workspace, contact), {"take": 1}).json()[0]
+
+    assert item == {
+        "id": str(activity.pk),
+        "type": "api:message",
+        "created_at": iso(activity.occurred_at),
+        "actor": {
+            "id": str(owner.pk),
+            "name": "Alice",
+            "email": owner.email,
+            "avatar": "https://img.example/alice.png",
+            "seen_at": iso(owner.last_login),
+        },
+        "assistant": None,
+        "segment": {
+            "id": str(segment.pk),
+            "name": "VIP",
+            "color": "purple",
+            "contacts_count": 1,
+            "boards": [],
+            "created_at": iso(segment.created_at),
+            "updated_at": iso(segment.updated_at),
+        },
+        "broadcast": {"id": "bc_42", "name": "Spring sale"},
+        "note": {
+            "id": str(note.pk),
+            "contact_id": str(contact.pk),
+            "content": "Call back Monday",
+            "created_at": iso(note.created_at),
+            "updated_at": iso(note.updated_at),
+            "user": {"id": str(owner.pk), "name": owner.get_full_name(), "avatar": None},
+        },
+        "metadata": {"channel": "email", "opens": [1, 2]},
+    }
+
+
+def test_the_answer_is_what_the_item_schema_makes_of_it(api, workspace, contact, page_entries):
+    """Items are answered as built, not validated again: they must be the schema's."""
+    log(contact, "call")
+    response = api.get(timeline_path(workspace, contact))
+
+    schema_made = [ActivityItemOut.model_validate(item).model_dump() for item in response.json()]
+
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response.content == json.dumps(schema_made, cls=NinjaJSONEncoder).encode()
 
 
 def test_a_system_entry_has_every_key_with_nulls(api, workspace, contact):
