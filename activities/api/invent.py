@@ -3,6 +3,7 @@
 The item builder and the paging helpers here are shared by the native lists.
 """
 
+import uuid
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -15,7 +16,7 @@ from activities import timeline, types
 from activities.api.common import get_contact, iso_z, rendered, workspace_for
 from activities.api.errors import InvalidInput, error_responses
 from activities.filters import TimelineFilter
-from activities.models import Activity, ActivityContact, actor_label
+from activities.models import Activity, ActivityContact, ActivityType, actor_label
 from contacts.models import Note, Segment
 
 router = Router()
@@ -109,8 +110,10 @@ class ActivityItemOut(Schema):
 
 # Building items
 
-# What an item shows, read with `values_list` (model instances cost three times as much):
-# the activity's columns and its type's, actor's, segment's and note's.
+# What an item shows of its activity, read with `values_list` (model instances cost three
+# times as much), with the actor's user joined in (half the entries have one). The type,
+# segment and note come from lookups by id (`activity_items`): joining them into the page
+# cost more than the lookups of the few pages that have segments or notes.
 ITEM_FIELDS = (
     "id",
     "occurred_at",
@@ -123,27 +126,15 @@ ITEM_FIELDS = (
     "object_type",
     "object_id",
     "object_name",
-    "type__key",
+    "type_id",
+    "segment_id",
+    "note_id",
     "actor_user_id",
     "actor_user__email",
     "actor_user__last_login",
     "actor_user__first_name",
     "actor_user__last_name",
     "actor_user__username",
-    "segment_id",
-    "segment__name",
-    "segment__color",
-    "segment__created_at",
-    "segment__updated_at",
-    "note_id",
-    "note__contact_id",
-    "note__content",
-    "note__created_at",
-    "note__updated_at",
-    "note__author_id",
-    "note__author__first_name",
-    "note__author__last_name",
-    "note__author__username",
 )
 
 
@@ -156,42 +147,99 @@ def read_items(rows: QuerySet, window: slice, extra: Sequence[str] = ()) -> list
     return [dict(zip(names, row, strict=True)) for row in found]
 
 
+class TypeKeys:
+    """Activity type keys by type id, kept for the process. A type's key is fixed once the
+    type exists (services and admin never change it), so an id is looked up only the first
+    time it is seen."""
+
+    def __init__(self):
+        self._keys: dict[uuid.UUID, str] = {}
+
+    def of(self, type_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+        if missing := type_ids - self._keys.keys():
+            found = ActivityType.objects.filter(pk__in=missing).values_list("pk", "key")
+            self._keys.update(found)
+        return self._keys
+
+
+TYPE_KEYS = TypeKeys()
+
+
 def activity_items(rows: Sequence[dict]) -> list[dict]:
-    """Items of `read_items` rows: one more query, for the segments' sizes."""
-    counts = segment_counts({row["segment_id"] for row in rows if row["segment_id"]})
-    return [activity_item(row, counts) for row in rows]
+    """Items of `read_items` rows: at most three more queries, for the rows' new types,
+    segments and notes."""
+    type_keys = TYPE_KEYS.of({row["type_id"] for row in rows})
+    segments = segments_out({row["segment_id"] for row in rows if row["segment_id"]})
+    notes = notes_out({row["note_id"] for row in rows if row["note_id"]})
+    return [
+        activity_item(row, type_keys[row["type_id"]], segments.get(row["segment_id"]), notes)
+        for row in rows
+    ]
 
 
-def segment_counts(segment_ids: set) -> dict:
+def segments_out(segment_ids: set[int]) -> dict[int, dict]:
+    """SegmentOut of each segment, by id, in one query."""
     if not segment_ids:
         return {}
-    return dict(
+    found = (
         Segment.objects.filter(pk__in=segment_ids)
         .annotate(contacts_count=Count("memberships"))
-        .values_list("pk", "contacts_count")
+        .values_list("pk", "name", "color", "contacts_count", "created_at", "updated_at")
     )
+    return {
+        pk: {
+            "id": str(pk),
+            "name": name,
+            "color": color,
+            "contacts_count": contacts_count,
+            "boards": [],
+            "created_at": iso_z(created_at),
+            "updated_at": iso_z(updated_at),
+        }
+        for pk, name, color, contacts_count, created_at, updated_at in found
+    }
 
 
-def activity_item(row: dict, counts: dict) -> dict:
-    segment_id = row["segment_id"]
+def notes_out(note_ids: set[uuid.UUID]) -> dict[uuid.UUID, dict]:
+    """NoteOut of each note that still exists, by id, in one query."""
+    if not note_ids:
+        return {}
+    found = Note.objects.filter(pk__in=note_ids).values_list(
+        "pk",
+        "contact_id",
+        "content",
+        "created_at",
+        "updated_at",
+        "author_id",
+        "author__first_name",
+        "author__last_name",
+        "author__username",
+    )
+    return {row[0]: _note_out(*row) for row in found}
+
+
+def _note_out(pk, contact_id, content, created_at, updated_at, author_id, *author_names):
+    return {
+        "id": str(pk),
+        "contact_id": str(contact_id),
+        "content": content,
+        "created_at": iso_z(created_at),
+        "updated_at": iso_z(updated_at),
+        "user": author_id
+        and {"id": str(author_id), "name": _person_name(*author_names), "avatar": None},
+    }
+
+
+def activity_item(row: dict, type_key: str, segment: dict | None, notes: dict) -> dict:
     return {
         "id": str(row["id"]),
-        "type": row["type__key"],
+        "type": type_key,
         "created_at": iso_z(row["occurred_at"]),
         "actor": _actor(row),
         "assistant": _assistant(row),
-        "segment": segment_id
-        and {
-            "id": str(segment_id),
-            "name": row["segment__name"],
-            "color": row["segment__color"],
-            "contacts_count": counts.get(segment_id, 0),
-            "boards": [],
-            "created_at": iso_z(row["segment__created_at"]),
-            "updated_at": iso_z(row["segment__updated_at"]),
-        },
+        "segment": segment,
         "broadcast": _broadcast(row),
-        "note": row["note_id"] and _note(row),
+        "note": notes.get(row["note_id"]),
         "metadata": row["metadata"] or {},
     }
 
@@ -203,7 +251,9 @@ def _actor(row: dict) -> dict | None:
     user_id = row["actor_user_id"]
     if row["actor_kind"] not in PERSON_ACTORS or not (user_id or row["actor_name"]):
         return None
-    user_name = user_id and _person_name(row, "actor_user__")
+    user_name = user_id and _person_name(
+        row["actor_user__first_name"], row["actor_user__last_name"], row["actor_user__username"]
+    )
     return {
         "id": str(user_id) if user_id else row["actor_external_id"] or None,
         "name": actor_label(row["actor_name"], user_name, row["actor_kind"]),
@@ -213,10 +263,9 @@ def _actor(row: dict) -> dict | None:
     }
 
 
-def _person_name(row: dict, prefix: str) -> str:
+def _person_name(first_name: str, last_name: str, username: str) -> str:
     """A user's full name or, without one, their username (as `User.get_full_name`)."""
-    full = f"{row[prefix + 'first_name']} {row[prefix + 'last_name']}".strip()
-    return full or row[prefix + "username"]
+    return f"{first_name} {last_name}".strip() or username
 
 
 def _assistant(row: dict) -> dict | None:
@@ -233,19 +282,6 @@ def _broadcast(row: dict) -> dict | None:
     if row["object_type"].lower() != "broadcast":
         return None
     return {"id": row["object_id"], "name": row["object_name"] or None}
-
-
-def _note(row: dict) -> dict:
-    author_id = row["note__author_id"]
-    return {
-        "id": str(row["note_id"]),
-        "contact_id": str(row["note__contact_id"]),
-        "content": row["note__content"],
-        "created_at": iso_z(row["note__created_at"]),
-        "updated_at": iso_z(row["note__updated_at"]),
-        "user": author_id
-        and {"id": str(author_id), "name": _person_name(row, "note__author__"), "avatar": None},
-    }
 
 
 def note_out(note: Note) -> dict:
