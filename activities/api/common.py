@@ -39,25 +39,30 @@ def workspace_for(request: HttpRequest, org_id: str) -> Workspace:
 
 def get_contact(request: HttpRequest, contact_id) -> Contact:
     """The workspace's contact with this id (a UUID), or 404."""
-    return _by_id(Contact.objects.in_workspace(request.workspace), contact_id)
+    return _found(find_by_id(Contact.objects.in_workspace(request.workspace), contact_id))
 
 
 def get_activity(request: HttpRequest, activity_id) -> Activity:
-    return _by_id(
-        Activity.objects.in_workspace(request.workspace).select_related("type"), activity_id
-    )
+    rows = Activity.objects.in_workspace(request.workspace).select_related("type")
+    return _found(find_by_id(rows, activity_id))
 
 
-def _by_id(rows: QuerySet, raw_id):
-    """The row with this id (a UUID), or 404. `get` orders nothing, where `first` would
+def find_by_id(rows: QuerySet, raw_id):
+    """The row with this id (a UUID), or None. `get` orders nothing, where `first` would
     sort by the model's ordering."""
     pk = as_uuid(raw_id)
     if pk is None:
-        raise Http404
+        return None
     try:
         return rows.get(pk=pk)
     except rows.model.DoesNotExist:
-        raise Http404 from None
+        return None
+
+
+def _found(row):
+    if row is None:
+        raise Http404
+    return row
 
 
 def iso_z(moment: datetime | None) -> str | None:

@@ -6,6 +6,7 @@ Optional fields the activity does not have answer null.
 """
 
 import json
+import uuid
 from typing import Annotated
 
 from django.http import HttpRequest
@@ -14,7 +15,7 @@ from pydantic import BaseModel, StrictStr, StringConstraints
 
 from activities import services
 from activities.api.auth import WRITE
-from activities.api.common import as_uuid, integration_actor, iso_z
+from activities.api.common import find_by_id, integration_actor, iso_z
 from activities.api.errors import InvalidInput, error_responses
 from activities.models import Activity
 from contacts.models import Contact
@@ -83,7 +84,7 @@ class ConquestActivityEnvelope(Schema):
 )
 def create_activity(request: HttpRequest, payload: ConquestActivityIn):
     contact, threads = _references(request, payload)
-    activity, _ = services.log_activity(
+    activity, created = services.log_activity(
         workspace=request.workspace,
         type_key=payload.activityTypeKey,
         contacts=[contact],
@@ -97,20 +98,22 @@ def create_activity(request: HttpRequest, payload: ConquestActivityIn):
         payload=json.loads(request.body),
         **threads,
     )
-    return {"activity": activity_out(activity)}
+    # A re-sent externalId answers the stored activity, whose member may be another.
+    member_id = contact.pk if created else _first_member_id(activity)
+    return {"activity": activity_out(activity, member_id)}
 
 
 def _references(request: HttpRequest, data: ConquestActivityIn) -> tuple[Contact, dict]:
     """The member and the thread parents the request names; 404 naming each one unknown."""
     errors = []
-    contact = _by_id(Contact.objects.in_workspace(request.workspace), data.memberId)
+    contact = find_by_id(Contact.objects.in_workspace(request.workspace), data.memberId)
     if not contact:
         errors.append(("memberId", "No contact of this workspace has this id."))
     threads = {}
     activities = Activity.objects.in_workspace(request.workspace)
     for name, field in THREAD_FIELDS.items():
         if getattr(data, name):
-            threads[field] = _by_id(activities, getattr(data, name))
+            threads[field] = find_by_id(activities, getattr(data, name))
             if not threads[field]:
                 errors.append((name, "No activity of this workspace has this id."))
     if errors:
@@ -118,14 +121,12 @@ def _references(request: HttpRequest, data: ConquestActivityIn) -> tuple[Contact
     return contact, threads
 
 
-def _by_id(queryset, raw_id: str):
-    pk = as_uuid(raw_id)
-    return queryset.filter(pk=pk).first() if pk else None
+def _first_member_id(activity: Activity) -> uuid.UUID | None:
+    return activity.links.order_by("id").values_list("contact_id", flat=True).first()
 
 
-def activity_out(activity: Activity) -> dict:
+def activity_out(activity: Activity, member_id: uuid.UUID | None) -> dict:
     """The page's activity object; absent optional values are null."""
-    member_id = activity.links.order_by("id").values_list("contact_id", flat=True).first()
     return {
         "id": str(activity.pk),
         "externalId": activity.external_id or None,

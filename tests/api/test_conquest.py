@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from activities import services
 from activities.models import Activity, ActivityType
-from contacts.models import ApiToken
+from contacts.models import ApiToken, Contact
 
 PATH = "/v1/activities"
 
@@ -204,6 +204,17 @@ def test_resending_an_external_id_answers_the_stored_activity_and_stores_nothing
     assert again.json() == first.json()
     assert again.json()["activity"]["title"] == "Said hello"
     assert Activity.objects.filter(external_id="msg-7").count() == 1
+
+
+def test_resending_an_external_id_for_another_member_answers_the_stored_member(
+    api, minimal_request, workspace, contact
+):
+    other = Contact.objects.create(workspace=workspace, name="Fox Mulder")
+    first = api.post(PATH, minimal_request | {"externalId": "msg-9"})
+    again = api.post(PATH, minimal_request | {"externalId": "msg-9", "memberId": str(other.pk)})
+
+    assert first.json()["activity"]["memberId"] == str(contact.pk)
+    assert again.json() == first.json()
 
 
 def test_the_same_external_id_in_another_workspace_is_another_activity(
