@@ -316,6 +316,15 @@ def test_a_system_entry_has_every_key_with_nulls(api, workspace, contact):
     }
 
 
+def test_a_type_added_after_a_page_was_read_shows_its_key(api, workspace, contact):
+    log(contact, "call")
+    path = timeline_path(workspace, contact)
+    api.get(path)
+    log(contact, "api:kudos", type_name="Kudos")
+
+    assert [item["type"] for item in api.get(path).json()] == ["api:kudos", "call"]
+
+
 def test_a_deleted_note_leaves_its_entries_without_a_note(api, workspace, contact, actor):
     note = services.add_note(contact=contact, content="Oops", actor=actor)
     services.delete_note(note=note, actor=actor)
