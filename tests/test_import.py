@@ -590,9 +590,12 @@ def test_an_unknown_workspace_or_file_is_an_error(tmp_path, workspace):
         "not.a.link but e.g. this... and 3.14",
         "Unicode café — naïve.ORG \u017f.com \u212a.COM",
         "a@b",
+        "Notes: https://docs.example.com/calls/review\nNext: send the pricing sheet.",
+        "(see https://a.example/x), then www.b.org.\tor mail <c@d.example>; 'e.net'",
+        "two https://x.example https://x.example and \"http://q.example/?a=1&b=2\"",
         "",
     ],
 )
-def test_the_shortcut_for_text_without_links_renders_as_urlize_would(body):
+def test_render_text_renders_as_urlize_would(body):
     full = linebreaks(urlize(escape(body), nofollow=True, autoescape=False)) if body else ""
     assert render_text(body) == full
