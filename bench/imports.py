@@ -39,7 +39,7 @@ from bench.data import (
 
 GENERATOR = "v1"  # change when the generated files change
 WORKSPACE_SLUG = "bench-import"
-BATCH_SIZE = 5000  # activities.importing.BATCH_SIZE
+BATCH_SIZE = 20_000  # activities.importing.BATCH_SIZE
 TYPES = ["email", "call", "meeting", "task", "other", "api:message", "external:webinar"]
 TITLES = {
     "email": "Following up on our call",
