@@ -5,6 +5,7 @@ changes. Each runs in one transaction: the change and its entry are written toge
 not at all, and a change that changes nothing writes nothing.
 """
 
+import contextlib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -121,9 +122,8 @@ def activity_type_for(workspace: Workspace, key: str, *, name: str = "") -> Acti
         raise ValidationError({"type": "An activity type is required."})
     if len(key) > ActivityType._meta.get_field("key").max_length:
         raise ValidationError({"type": "The activity type key is too long."})
-    found = ActivityType.objects.filter(workspace=workspace, key=key).first()
-    if found:
-        return found
+    with contextlib.suppress(ActivityType.DoesNotExist):  # the key is unique in a workspace
+        return ActivityType.objects.get(workspace=workspace, key=key)
     builtin = types.BUILTIN_TYPES.get(key)
     defaults = (
         {"name": builtin.name, "icon": builtin.icon, "color": builtin.color, "builtin": True}

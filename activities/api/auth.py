@@ -20,12 +20,12 @@ def authenticate_token(request: HttpRequest, raw: str, *, write: bool) -> ApiTok
     """
     if not raw or len(raw) > 200:
         return None
-    token = (
-        ApiToken.objects.select_related("workspace")
-        .filter(token_hash=ApiToken.hash(raw), revoked_at__isnull=True)
-        .first()
-    )
-    if token is None:
+    try:
+        # get(), not first(): the hash is unique, and first() would sort by created_at.
+        token = ApiToken.objects.select_related("workspace").get(
+            token_hash=ApiToken.hash(raw), revoked_at__isnull=True
+        )
+    except ApiToken.DoesNotExist:
         return None
     if write and not token.can_write:
         raise AuthorizationError(message="This token is read-only.")
