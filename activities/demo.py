@@ -21,14 +21,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from operator import attrgetter
 
 from django.contrib.auth import get_user_model
-from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from activities import services, types
 from activities.api.common import iso_z
+from activities.bulk import RowInserter, converters_by_kind
 from activities.models import Activity, ActivityContact, ActivityType
 from activities.text import render_text
 from contacts.filters import refresh_search_statistics
@@ -369,66 +369,6 @@ class OfficeHours:
 
     def times(self, rng: random.Random, count: int) -> Iterator[datetime]:
         return (self.at(fraction) for fraction in ascending_fractions(rng, count))
-
-
-class RowInserter:
-    """Inserts many rows into one model's table: COPY on PostgreSQL, else executemany.
-
-    bulk_create would build a model instance and prepare all ~45 fields for every row,
-    which at a million rows costs more than the database's own work. Here only the values
-    given are converted, by the backend's own adapters for their column's kind; the other
-    columns take their field's default, converted once.
-    """
-
-    def __init__(self, model: type[models.Model], converters: dict[str, Callable | None]):
-        self.connection = connections[DEFAULT_DB_ALIAS]  # not the proxy: it is slow to use
-        self.converters = converters
-        fields = [f for f in model._meta.concrete_fields if not f.auto_created]
-        self.columns = {f.attname: (n, self._converter(f)) for n, f in enumerate(fields)}
-        self.defaults = [f.get_db_prep_save(f.get_default(), self.connection) for f in fields]
-        quote = self.connection.ops.quote_name
-        table = quote(model._meta.db_table)
-        columns = ", ".join(quote(f.column) for f in fields)
-        placeholders = ", ".join(["%s"] * len(fields))
-        self.insert_sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"
-        self.copy_sql = f"COPY {table} ({columns}) FROM STDIN"
-
-    def _converter(self, f: models.Field) -> Callable | None:
-        """How a value goes to this column; None: as it is."""
-        target = f.target_field if f.is_relation else f
-        return self.converters.get(target.get_internal_type())
-
-    def values(self, row: dict) -> list:
-        """The row as the database driver takes it."""
-        values = self.defaults.copy()
-        for name, value in row.items():
-            position, convert = self.columns[name]
-            values[position] = value if convert is None or value is None else convert(value)
-        return values
-
-    def insert(self, rows: list[list]) -> None:
-        """Insert rows made by `values`."""
-        if not rows:
-            return
-        with self.connection.cursor() as cursor:
-            if self.connection.vendor == "postgresql":  # COPY: several times faster there
-                with cursor.copy(self.copy_sql) as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                cursor.executemany(self.insert_sql, rows)
-
-
-def converters_by_kind() -> dict[str, Callable | None]:
-    """The backend's adapters for the kinds of columns that need one."""
-    connection = connections[DEFAULT_DB_ALIAS]
-    ops = connection.ops
-    return {
-        "UUIDField": None if connection.features.has_native_uuid_field else attrgetter("hex"),
-        # Rows repeat times (an entry's in its links, created_at, …): convert each once.
-        "DateTimeField": functools.lru_cache(maxsize=4096)(ops.adapt_datetimefield_value),
-        "JSONField": functools.partial(ops.adapt_json_value, encoder=None),
-    }
 
 
 class TimelineWriter:

@@ -638,8 +638,7 @@ class ActivityImporter(_Importer):
                     )
                 )
                 continue
-            fields = {name: value for name, value in row.items() if name != "contact_refs"}
-            ready.append(fields | {"contact_ids": contact_ids})
+            ready.append(({k: v for k, v in row.items() if k != "contact_refs"}, contact_ids))
         new = services.import_activity_batch(
             workspace=self.workspace, rows=ready, latest=self.latest
         )

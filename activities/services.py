@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from activities import types
+from activities import bulk, types
 from activities.models import (
     ADMIN_GROUP_IDENTITIES,
     Activity,
@@ -548,88 +548,38 @@ def complete_task(*, activity: Activity) -> bool:
 
 
 def import_activity_batch(
-    *, workspace: Workspace, rows: Sequence[dict], latest: dict[uuid.UUID, datetime]
+    *,
+    workspace: Workspace,
+    rows: Sequence[tuple[dict, list[uuid.UUID]]],
+    latest: dict[uuid.UUID, datetime],
 ) -> int:
     """Write one batch of imported activities in one transaction; returns how many are new.
 
-    Each row holds Activity values by attname, checked by the importer (`activities.
-    importing`): its `id`, `type_id`, `occurred_at`, `body_html` rendered, and so on, plus
-    `contact_ids`, the workspace's contacts it goes on. A row whose `external_id` the
+    Each row is the Activity's values by attname, checked by the importer (`activities.
+    importing`): its `id`, `type_id`, `occurred_at`, `body_html` rendered, and so on; and
+    the ids of the workspace's contacts it goes on. A row whose `external_id` the
     workspace has already, or that an earlier row of the batch has, is skipped.
 
-    `bulk_create` would build and prepare a model instance of ~45 fields for every row,
-    which costs several times the database's own work. Here only the values given are
-    converted, by the backend's own adapters (the other columns take their field's
-    default, converted once), and the rows go in with one `executemany` per table, or on
-    PostgreSQL with COPY, which spares the server parsing one INSERT per row.
+    The rows go in through `bulk.RowInserter` (one `executemany` per table, COPY on
+    PostgreSQL), not `bulk_create`, whose model instance of ~45 fields for every row
+    costs several times the database's own work.
 
     Contacts' `last_activity_at` is left to `advance_last_activity`: once the batch is
     written, `latest` (contact id → time) moves up to each contact's latest new entry at
     or before now. An import keeps it across batches and writes it now and then, since
     a file in time order would otherwise move the same contacts again in every batch.
     """
-    connection = transaction.get_connection()
-    ops = connection.ops
-    postgresql = connection.vendor == "postgresql"
-    uuid_value = None if connection.features.has_native_uuid_field else lambda value: value.hex
-    converters = {
-        "UUIDField": uuid_value,
-        "DateTimeField": ops.adapt_datetimefield_value,
-        "JSONField": lambda value: ops.adapt_json_value(value, None),
-    }
     now = timezone.now()
-
-    def table(model, fixed: dict) -> tuple[str, dict, list]:
-        """The statement that inserts rows; each column's position and converter; the
-        defaults, as the database takes them."""
-        fields = [f for f in model._meta.concrete_fields if not f.auto_created]
-        columns = {}
-        for position, f in enumerate(fields):
-            target = f.target_field if f.is_relation else f
-            columns[f.attname] = (position, converters.get(target.get_internal_type()))
-        values = {f.attname: f.get_default() for f in fields} | fixed
-        defaults = [f.get_db_prep_save(values[f.attname], connection) for f in fields]
-        names = ", ".join(ops.quote_name(f.column) for f in fields)
-        into = f"{ops.quote_name(model._meta.db_table)} ({names})"
-        if postgresql:
-            return f"COPY {into} FROM STDIN", columns, defaults
-        return f"INSERT INTO {into} VALUES ({', '.join(['%s'] * len(fields))})", columns, defaults
-
-    def prepared(columns: dict, defaults: list, row: dict) -> list:
-        values = defaults.copy()
-        for name, value in row.items():
-            if name != "contact_ids":
-                position, convert = columns[name]
-                values[position] = value if convert is None or value is None else convert(value)
-        return values
-
-    def insert(cursor, sql: str, rows: list[list]) -> None:
-        if not rows:
-            return
-        if postgresql:
-            with cursor.cursor.copy(sql) as copy:
-                for values in rows:
-                    copy.write_row(values)
-        else:
-            cursor.executemany(sql, rows)
-
-    activity_sql, activity_columns, activity_defaults = table(
-        Activity, {"workspace_id": workspace.pk, "created_at": now, "updated_at": now}
+    converters = bulk.converters_by_kind()
+    activities = bulk.RowInserter(
+        Activity,
+        converters,
+        fixed={"workspace_id": workspace.pk, "created_at": now, "updated_at": now},
     )
-    link_sql, link_columns, link_defaults = table(ActivityContact, {})
-    # A link repeats its activity's id, time and type, converted once for both.
-    repeated = [
-        (link_columns[name][0], activity_columns[source][0])
-        for name, source in (
-            ("activity_id", "id"),
-            ("occurred_at", "occurred_at"),
-            ("type_id", "type_id"),
-        )
-    ]
-    contact_position = link_columns["contact_id"][0]
-
+    links = bulk.RowInserter(ActivityContact, converters)
+    contact_position = links.columns["contact_id"][0]
     with transaction.atomic():
-        wanted = list({row["external_id"] for row in rows if row.get("external_id")})
+        wanted = list({values["external_id"] for values, _ in rows if values.get("external_id")})
         present = set()
         for start in range(0, len(wanted), 10_000):  # SQLite takes at most 32,766 parameters
             present.update(
@@ -639,35 +589,34 @@ def import_activity_batch(
                 .order_by()  # unordered, it reads the unique index alone
                 .values_list("external_id", flat=True)
             )
-        activities, links, batch_latest = [], [], {}
-        for row in rows:
-            external_id = row.get("external_id")
+        activity_rows, link_rows, batch_latest = [], [], {}
+        for values, contact_ids in rows:
+            external_id = values.get("external_id")
             if external_id:
                 if external_id in present:
                     continue
                 present.add(external_id)
-            values = prepared(activity_columns, activity_defaults, row)
-            activities.append(values)
-            occurred_at = row["occurred_at"]
-            for contact_id in dict.fromkeys(row["contact_ids"]):
-                link = link_defaults.copy()
-                for to, source in repeated:
-                    link[to] = values[source]
-                link[contact_position] = uuid_value(contact_id) if uuid_value else contact_id
-                links.append(link)
+            activity_rows.append(activities.values(values))
+            occurred_at = values["occurred_at"]
+            link = {
+                "activity_id": values["id"],
+                "occurred_at": occurred_at,
+                "type_id": values["type_id"],
+            }
+            for contact_id in dict.fromkeys(contact_ids):
+                link_rows.append(links.values(link | {"contact_id": contact_id}))
                 if occurred_at <= now and (
                     contact_id not in batch_latest or batch_latest[contact_id] < occurred_at
                 ):
                     batch_latest[contact_id] = occurred_at
         # In contact order, the inserts into the contact-first indexes go page after page.
-        links.sort(key=lambda link: link[contact_position])
-        with connection.cursor() as cursor:
-            insert(cursor, activity_sql, activities)
-            insert(cursor, link_sql, links)
+        link_rows.sort(key=lambda row: row[contact_position])
+        activities.insert(activity_rows)
+        links.insert(link_rows)
     for contact_id, at in batch_latest.items():
         if contact_id not in latest or latest[contact_id] < at:
             latest[contact_id] = at
-    return len(activities)
+    return len(activity_rows)
 
 
 def advance_last_activity(latest: dict[uuid.UUID, datetime]) -> None:

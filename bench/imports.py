@@ -211,7 +211,7 @@ def drop(db: Dataset) -> None:
 def floor(path: Path, batch_size: int = BATCH_SIZE) -> dict:
     from django.db import connection, transaction
 
-    from activities.demo import RowInserter, converters_by_kind
+    from activities.bulk import RowInserter, converters_by_kind
     from activities.models import Activity, ActivityContact, ActivityType
     from contacts.models import Contact, Workspace
 
