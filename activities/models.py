@@ -262,6 +262,12 @@ class Activity(models.Model):
         return self.is_task and self.done_at is None and self.occurred_at < timezone.now()
 
 
+def person_name(first_name: str, last_name: str, username: str) -> str:
+    """A user's full name or, without one, their username (as `User.get_full_name`), from
+    their columns read with `values_list`."""
+    return f"{first_name} {last_name}".strip() or username
+
+
 def actor_label(actor_name: str, user_name: str | None, actor_kind: str) -> str:
     """Who an entry shows as its actor: the name it was given, its user's, or "System"."""
     if actor_name:

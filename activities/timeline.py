@@ -35,6 +35,7 @@ from activities.models import (
     Attachment,
     actor_label,
     meeting_of,
+    person_name,
     visibility_q,
 )
 from contacts.models import Contact, Membership, Workspace
@@ -288,7 +289,7 @@ def _entry(row: tuple) -> Entry:
     key, name, icon, color, first, last, username, note_author_id, others, attachments = row[
         _OWN_COUNT:
     ]
-    user_name = username and (f"{first} {last}".strip() or username)
+    user_name = username and person_name(first, last, username)
     return Entry(
         *own,
         type=EntryType(key, name, icon, color),

@@ -16,7 +16,7 @@ from activities import timeline, types
 from activities.api.common import get_contact, iso_z, rendered, workspace_for
 from activities.api.errors import InvalidInput, error_responses
 from activities.filters import TimelineFilter
-from activities.models import Activity, ActivityContact, ActivityType, actor_label
+from activities.models import Activity, ActivityContact, ActivityType, actor_label, person_name
 from contacts.models import Note, Segment
 
 router = Router()
@@ -226,7 +226,7 @@ def _note_out(pk, contact_id, content, created_at, updated_at, author_id, *autho
         "created_at": iso_z(created_at),
         "updated_at": iso_z(updated_at),
         "user": author_id
-        and {"id": str(author_id), "name": _person_name(*author_names), "avatar": None},
+        and {"id": str(author_id), "name": person_name(*author_names), "avatar": None},
     }
 
 
@@ -251,7 +251,7 @@ def _actor(row: dict) -> dict | None:
     user_id = row["actor_user_id"]
     if row["actor_kind"] not in PERSON_ACTORS or not (user_id or row["actor_name"]):
         return None
-    user_name = user_id and _person_name(
+    user_name = user_id and person_name(
         row["actor_user__first_name"], row["actor_user__last_name"], row["actor_user__username"]
     )
     return {
@@ -261,11 +261,6 @@ def _actor(row: dict) -> dict | None:
         "avatar": row["actor_avatar_url"] or None,
         "seen_at": iso_z(row["actor_user__last_login"]) if user_id else None,
     }
-
-
-def _person_name(first_name: str, last_name: str, username: str) -> str:
-    """A user's full name or, without one, their username (as `User.get_full_name`)."""
-    return f"{first_name} {last_name}".strip() or username
 
 
 def _assistant(row: dict) -> dict | None:
