@@ -1,18 +1,22 @@
 """Reading pages: the home page, a contact's page and timeline, the workspace feed."""
 
+import hashlib
+import secrets
 from collections.abc import Sequence
 
+from django.core.cache import caches
 from django.db.models import Exists, OuterRef, Subquery, UUIDField
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.backends.utils import csrf_input
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
+from markupsafe import Markup
 
 from activities import timeline, types
 from activities.charts import weekly_activity
@@ -20,6 +24,7 @@ from activities.exporting import csv_lines
 from activities.filters import FeedFilter, TimelineFilter
 from activities.forms import NoteForm
 from activities.models import Activity, ActivityContact
+from config.templating import relative_time
 from contacts.decorators import workspace_required
 from contacts.models import Contact, Segment, SegmentMembership, may_change_note
 
@@ -135,6 +140,48 @@ def entry_context(request: HtmxHttpRequest) -> dict:
     }
 
 
+# The pages' entries, rendered (by `render_entries`), in each process; a page lists the
+# same entries to everyone who opens it, and again after every change on it.
+RENDERED_ENTRIES = caches["rendered-entries"]
+# An entry's forms hold the request's CSRF field: it is rendered with this in its place
+# (a comment that escaped user text cannot hold), and the request's field put in after.
+CSRF_SLOT = Markup(f"<!-- csrf {secrets.token_hex(8)} -->")
+
+
+def render_entries(entries: Sequence[timeline.Entry], context: dict) -> None:
+    """Set each entry's `html`, from an earlier rendering of it where everything it shows
+    is the same: its columns, replies, reactions and the viewer's rights on it (all in
+    the entry's repr), the relative times now, the zone and the contact page it is on."""
+    zone = context["time_zone"]
+    contact_id = context["contact"].pk if context["contact"] else None
+    keys = [_entry_key(entry, zone, contact_id) for entry in entries]
+    found = RENDERED_ENTRIES.get_many(keys)
+    rendered = {}
+    template = None
+    # All that the entry template reads (a name it is not given is an error).
+    shared = {
+        "contact": context["contact"],
+        "time_zone": zone,
+        "source_labels": context["source_labels"],
+        "csrf_field": CSRF_SLOT,
+    }
+    for entry, key in zip(entries, keys, strict=True):
+        html = found.get(key)
+        if html is None:
+            template = template or get_template(ENTRY, using="jinja2")
+            html = template.render(shared | {"entry": entry})
+            rendered[key] = html
+        entry.html = Markup(html.replace(CSRF_SLOT, context["csrf_field"]))
+    RENDERED_ENTRIES.set_many(rendered)
+
+
+def _entry_key(entry: timeline.Entry, zone, contact_id) -> str:
+    times = [relative_time(entry.occurred_at)]
+    times += [relative_time(reply.occurred_at) for reply in entry.reply_list]
+    raw = repr((entry, times, entry.is_overdue, str(zone), contact_id))
+    return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
+
+
 def jinja_html(template: str, context: dict, request: HtmxHttpRequest) -> SafeString:
     """A Jinja2 template's HTML (autoescaped), for a Django template to place."""
     return mark_safe(render_to_string(template, context, request))
@@ -210,6 +257,7 @@ def page_context(
     page = timeline.page_entries(filterset.qs, cursor)
     pinned = _prepared(request, page.entries, contact=contact, pinned_id=pinned_id)
     shown = [entry for entry in page.entries if pinned is None or entry.id != pinned.id]
+    render_entries([*([pinned] if pinned else []), *shown], context)
     context |= {"pinned": pinned, "groups": timeline.group_by_day(shown)}
     if page.next_cursor:
         last_day = timeline.group_by_day(page.entries[-1:])[0].key
