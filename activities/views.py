@@ -101,12 +101,15 @@ def render_contact_page(
         ),
         "timeline_html": jinja_html(TIMELINE, context, request),
     }
-    template = (
-        "activities/_contact_page.html"
-        if wants_fragment(request) and request.method == "POST"
-        else "activities/contact_detail.html"
+    page_html = jinja_html(CONTACT_PAGE, context, request)
+    if wants_fragment(request) and request.method == "POST":
+        return HttpResponse(page_html, status=status)
+    return render(
+        request,
+        "activities/contact_detail.html",
+        context | {"contact_page_html": page_html},
+        status=status,
     )
-    return render(request, template, context, status=status)
 
 
 @require_safe
@@ -121,7 +124,9 @@ def contact_timeline(request: HtmxHttpRequest, contact_id) -> HttpResponse:
     return render(request, TIMELINE_PAGE, context, status=context["status"])
 
 
-# Jinja2 templates (templates/jinja2/): the timeline, its entries and the chart.
+# Jinja2 templates (templates/jinja2/): the contact page's region, the timeline, its
+# entries, the chart and the filters.
+CONTACT_PAGE = "activities/_contact_page.html"
 TIMELINE = "activities/_timeline.html"
 TIMELINE_PAGE = "activities/_timeline_page.html"
 ENTRY = "activities/_entry.html"
