@@ -592,7 +592,7 @@ def test_an_unknown_workspace_or_file_is_an_error(tmp_path, workspace):
         "a@b",
         "Notes: https://docs.example.com/calls/review\nNext: send the pricing sheet.",
         "(see https://a.example/x), then www.b.org.\tor mail <c@d.example>; 'e.net'",
-        "two https://x.example https://x.example and \"http://q.example/?a=1&b=2\"",
+        'two https://x.example https://x.example and "http://q.example/?a=1&b=2"',
         "",
     ],
 )
