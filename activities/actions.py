@@ -28,12 +28,12 @@ from activities.forms import LogActivityForm, NoteForm, SegmentChoiceForm
 from activities.models import Activity
 from activities.services import Actor
 from activities.views import (
-    ENTRY,
     HtmxHttpRequest,
     _prepared,
     entry_context,
     get_contact,
     render_contact_page,
+    render_entries,
     wants_fragment,
 )
 from contacts.decorators import workspace_required
@@ -382,8 +382,8 @@ def task_done(request: HtmxHttpRequest, activity_id) -> HttpResponse:
     if wants_fragment(request):
         [entry] = timeline.read_entries(timeline.for_page(tasks.filter(pk=task.pk)))
         _prepared(request, [entry])
-        context = entry_context(request) | {"entry": entry, "contact": None}
-        response = render(request, ENTRY, context)
+        render_entries([entry], entry_context(request) | {"contact": None})
+        response = HttpResponse(entry.html)
         return _with_message(response, level, text)
     messages.add_message(request, level, text)
     return redirect("activity-feed")
