@@ -44,7 +44,7 @@ from django.db.models import Q
 from django.utils import timezone
 from tqdm import tqdm
 
-from activities import services
+from activities import bulk, services
 from activities.models import Activity, ActivityType
 from activities.text import render_text
 from contacts.filters import refresh_search_statistics
@@ -53,8 +53,6 @@ from contacts.models import Contact, Workspace
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 BATCH_SIZE = 20_000
-# Keeps each `IN (...)` list well under SQLite's 32,766 parameters, whatever the batch size.
-QUERY_CHUNK = 10_000
 # Contact references an activity import remembers (a few tens of MB at most).
 CONTACT_CACHE = 200_000
 # An activity import moves contacts' last activity times every so many batches (and at
@@ -309,11 +307,6 @@ def _shown(value: Any) -> str:
 
 def _present(value: Any) -> bool:
     return value is not None and value != ""
-
-
-def _chunks(items: list, size: int = QUERY_CHUNK) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 # The importers
@@ -671,11 +664,11 @@ class ActivityImporter(_Importer):
                 with contextlib.suppress(ValueError):
                     as_ids[ref] = uuid.UUID(ref)
         by_external_id, ids = {}, set()
-        for chunk in _chunks(sorted(refs), QUERY_CHUNK // 2):
-            chunk_ids = [as_ids[ref] for ref in chunk if ref in as_ids]
+        for some in bulk.lists_for_any_of(sorted(refs), bulk.SQLITE_IN_LIST // 2):
+            some_ids = [as_ids[ref] for ref in some if ref in as_ids]
             for pk, external_id in (
                 Contact.objects.in_workspace(self.workspace)
-                .filter(Q(external_id__in=chunk) | Q(pk__in=chunk_ids))
+                .filter(Q(external_id__any_of=some) | Q(pk__any_of=some_ids))
                 .order_by()
                 .values_list("pk", "external_id")
             ):
@@ -812,9 +805,9 @@ class ContactImporter(_Importer):
         with transaction.atomic():
             external_ids = list({row["external_id"] for _, row in rows if "external_id" in row})
             existing = {}
-            for chunk in _chunks(external_ids):
+            for some in bulk.lists_for_any_of(external_ids):
                 for contact in Contact.objects.in_workspace(self.workspace).filter(
-                    external_id__in=chunk
+                    external_id__any_of=some
                 ):
                     existing[contact.external_id] = contact
             new, changed, fields = [], {}, set()

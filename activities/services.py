@@ -581,11 +581,9 @@ def import_activity_batch(
     with transaction.atomic():
         wanted = list({values["external_id"] for values, _ in rows if values.get("external_id")})
         present = set()
-        for start in range(0, len(wanted), 10_000):  # SQLite takes at most 32,766 parameters
+        for some in bulk.lists_for_any_of(wanted):
             present.update(
-                Activity.objects.filter(
-                    workspace=workspace, external_id__in=wanted[start : start + 10_000]
-                )
+                Activity.objects.filter(workspace=workspace, external_id__any_of=some)
                 .order_by()  # unordered, it reads the unique index alone
                 .values_list("external_id", flat=True)
             )

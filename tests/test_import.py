@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import DataError, OperationalError
+from django.db import DataError, OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.html import escape, linebreaks, urlize
 
-from activities import services
+from activities import bulk, services
 from activities.models import Activity, ActivityContact, ActivityType
 from activities.text import render_text
 from contacts.models import Contact
@@ -599,3 +600,31 @@ def test_an_unknown_workspace_or_file_is_an_error(tmp_path, workspace):
 def test_render_text_renders_as_urlize_would(body):
     full = linebreaks(urlize(escape(body), nofollow=True, autoescape=False)) if body else ""
     assert render_text(body) == full
+
+
+def test_a_batch_looks_up_its_external_ids_in_one_query_on_postgresql(
+    tmp_path, workspace, monkeypatch
+):
+    """PostgreSQL takes a batch's ids as one array (`= ANY`); SQLite, lists of at most
+    SQLITE_IN_LIST (here 2) parameters. Either way every id is found."""
+    monkeypatch.setattr(bulk, "SQLITE_IN_LIST", 2)
+    for n in range(5):
+        Contact.objects.create(workspace=workspace, name=f"Person {n}", external_id=f"p{n}")
+    rows = "".join(f"a{n},call,2024-03-0{n + 1}T10:00:00Z,p{n},,,,\n" for n in range(5))
+    path = write(tmp_path, "a.csv", ACTIVITIES_HEADER + rows)
+    out, _ = run("import_activities", "acme", path)
+    assert last_line(out) == "imported 5, skipped 0 (already present), failed 0"
+    with CaptureQueriesContext(connection) as captured:
+        out, _ = run("import_activities", "acme", path)
+    assert last_line(out) == "imported 0, skipped 5 (already present), failed 0"
+    lookups = [q["sql"] for q in captured if '"external_id"' in q["sql"].split("WHERE")[-1]]
+    contact_lookups = [sql for sql in lookups if 'FROM "contacts_contact"' in sql]
+    activity_lookups = [sql for sql in lookups if 'FROM "activities_activity"' in sql]
+    if connection.vendor == "postgresql":
+        assert len(contact_lookups) == len(activity_lookups) == 1
+        assert all("= ANY(" in sql for sql in lookups)
+    else:  # contacts by external id or id: 1 a list; activities: 2 a list
+        assert (len(contact_lookups), len(activity_lookups)) == (5, 3)
+    assert {a.external_id: a.contacts.get().external_id for a in Activity.objects.all()} == {
+        f"a{n}": f"p{n}" for n in range(5)
+    }
