@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
+from django.contrib.auth import get_user_model
 from django.db.models import (
     Aggregate,
     Count,
@@ -30,7 +31,7 @@ from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from activities import types
+from activities import compiled, types
 from activities.models import (
     Activity,
     ActivityContact,
@@ -123,6 +124,62 @@ def page_of(rows: QuerySet, cursor: Cursor | None, size: int = PAGE_SIZE) -> Pag
 def page_entries(rows: QuerySet, cursor: Cursor | None, size: int = PAGE_SIZE) -> Page:
     """One page of `for_page` rows after `cursor`, newest first, as light `Entry` objects."""
     return _page(read_entries(ordered_after(rows, cursor), limit=size + 1), size)
+
+
+def contact_page(contact: Contact, membership: Membership, cursor: Cursor | None) -> Page:
+    """The page of the contact's unfiltered timeline after `cursor`: `page_entries` of
+    its `for_page` rows, from SQL the ORM compiled once (`compiled`), as most pages are."""
+    values = {"contact_id": contact.pk}
+    return _compiled_page("contact-page", _contact_page_rows, values, membership, cursor)
+
+
+def feed_page(workspace: Workspace, membership: Membership, cursor: Cursor | None) -> Page:
+    """The page of the unfiltered workspace feed after `cursor`, as `contact_page`."""
+    values = {"workspace_id": workspace.pk}
+    return _compiled_page("feed-page", _feed_page_rows, values, membership, cursor)
+
+
+def _compiled_page(name, build, values: dict, membership, cursor: Cursor | None) -> Page:
+    values = values | _viewer_values(membership)
+    if cursor is not None:
+        values |= {"cursor_at": cursor.occurred_at, "cursor_id": cursor.activity_id}
+    found = compiled.rows(name, build, values)
+    return _page([_entry(row) for row in found], PAGE_SIZE)
+
+
+def _contact_page_rows(contact_id, cursor_at=None, cursor_id=None, **viewer) -> QuerySet:
+    contact = Contact(pk=contact_id)
+    rows = for_page(contact_entries(contact, _viewer(**viewer)), contact)
+    return _page_rows(rows, cursor_at, cursor_id)
+
+
+def _feed_page_rows(workspace_id, cursor_at=None, cursor_id=None, **viewer) -> QuerySet:
+    rows = for_page(feed_entries(Workspace(pk=workspace_id), _viewer(**viewer)))
+    return _page_rows(rows, cursor_at, cursor_id)
+
+
+def _page_rows(rows: QuerySet, cursor_at, cursor_id) -> QuerySet:
+    cursor = Cursor(cursor_at, cursor_id) if cursor_at else None
+    return entry_rows(ordered_after(rows, cursor))[: PAGE_SIZE + 1]
+
+
+def _viewer_values(membership: Membership | None) -> dict:
+    """What a compiled query needs of the member whose visibility it applies."""
+    if membership is None:
+        return {"user_id": None}
+    return {
+        "user_id": membership.user_id,
+        "username": membership.user.get_username(),
+        "is_admin": membership.is_admin,
+    }
+
+
+def _viewer(user_id, username=None, is_admin=False) -> Membership | None:
+    """A stand-in membership with what `visibility_q` reads."""
+    if user_id is None:
+        return None
+    user = get_user_model()(pk=user_id, username=username)
+    return Membership(user=user, role=Membership.Role.ADMIN if is_admin else Membership.Role.MEMBER)
 
 
 def _page(found: list, size: int) -> Page:
@@ -288,10 +345,15 @@ _RELATED_COLUMNS = (
 
 def read_entries(rows: QuerySet, limit: int | None = None) -> list[Entry]:
     """`for_page` rows (links or activities, in their order) as entries, in one query."""
+    found = entry_rows(rows)
+    return [_entry(row) for row in (found[:limit] if limit else found)]
+
+
+def entry_rows(rows: QuerySet) -> QuerySet:
+    """`for_page` rows as the tuples `_entry` reads."""
     prefix = "activity__" if rows.model is ActivityContact else ""
     names = [prefix + name for name in (*ENTRY_COLUMNS, *_RELATED_COLUMNS)]
-    found = rows.values_list(*names, "note_author_id", "other_contacts", "attachment_list")
-    return [_entry(row) for row in (found[:limit] if limit else found)]
+    return rows.values_list(*names, "note_author_id", "other_contacts", "attachment_list")
 
 
 def _entry(row: tuple) -> Entry:
@@ -339,31 +401,49 @@ def prepare(
         ids.append(pinned_id)
     if not ids:
         return None
-    wanted = Q(reply_to__in=ids)
-    if pinned_id:
-        wanted |= Q(pk=pinned_id, reply_to__isnull=True, react_to__isnull=True)
-    rows = Activity.objects.filter(wanted, _visible(membership))
-    # A reply shows none of what for_page adds (building its subqueries costs ~1 ms).
-    rows = for_page(rows, contact) if pinned_id else rows.annotate(**_NOTHING_ADDED)
+    viewer = _viewer_values(membership)
+    # Only the pinned entry's row shows other contacts than the page's.
+    contact_id = contact.pk if contact and pinned_id else None
+    wanted = {"ids": ids, "pinned_id": pinned_id, "contact_id": contact_id}
     pinned = None
     replies = defaultdict(list)
-    for row in read_entries(rows.order_by("occurred_at", "id")):
-        if row.id == pinned_id:
-            pinned = row
+    for row in compiled.rows("replies", _reply_rows, viewer | wanted):
+        entry = _entry(row)
+        if entry.id == pinned_id:
+            pinned = entry
         else:
-            replies[row.reply_to_id].append(row)
+            replies[entry.reply_to_id].append(entry)
     reactions = defaultdict(list)
-    for row in (
-        Activity.objects.filter(_visible(membership), react_to__in=ids)
-        .values("react_to", "title")
-        .annotate(count=Count("id"))
-        .order_by("react_to", "-count", "title")
-    ):
-        reactions[row["react_to"]].append((row["title"] or "+1", row["count"]))
+    for react_to, title, count in compiled.rows("reactions", _reaction_rows, viewer | {"ids": ids}):
+        reactions[react_to].append((title or "+1", count))
     for entry in (*entries, *([pinned] if pinned else [])):
         entry.reply_list = replies[entry.id]
         entry.reaction_counts = reactions[entry.id]
     return pinned
+
+
+def _reply_rows(ids, pinned_id, contact_id, **viewer) -> QuerySet:
+    """The replies to the entries `ids`, oldest first, and the pinned entry if any."""
+    wanted = Q(reply_to__in=ids)
+    if pinned_id:
+        wanted |= Q(pk=pinned_id, reply_to__isnull=True, react_to__isnull=True)
+    rows = Activity.objects.filter(wanted, _visible(_viewer(**viewer)))
+    # A reply shows none of what for_page adds: its query goes without the subqueries.
+    if pinned_id:
+        rows = for_page(rows, Contact(pk=contact_id) if contact_id else None)
+    else:
+        rows = rows.annotate(**_NOTHING_ADDED)
+    return entry_rows(rows.order_by("occurred_at", "id"))
+
+
+def _reaction_rows(ids, **viewer) -> QuerySet:
+    """(entry id, reaction, how many) of the reactions to the entries `ids`."""
+    return (
+        Activity.objects.filter(_visible(_viewer(**viewer)), react_to__in=ids)
+        .values_list("react_to", "title")
+        .annotate(count=Count("id"))
+        .order_by("react_to", "-count", "title")
+    )
 
 
 # Grouping under day headings

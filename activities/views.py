@@ -2,7 +2,7 @@
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.core.cache import caches
 from django.db.models import Exists, OuterRef, Subquery, UUIDField
@@ -201,7 +201,7 @@ def filters_html(
 
 def timeline_context(request: HtmxHttpRequest, contact: Contact) -> dict:
     """The filtered page of the contact's timeline that the request asks for."""
-    rows = timeline.for_page(timeline.contact_entries(contact, request.membership), contact)
+    rows = timeline.contact_entries(contact, request.membership)
     # After an action (a POST) the timeline shows unfiltered, newest first.
     query = request.GET if request.method == "GET" else QueryDict()
     filterset = TimelineFilter(query, rows, workspace=request.workspace)
@@ -214,6 +214,7 @@ def timeline_context(request: HtmxHttpRequest, contact: Contact) -> dict:
         page_url=reverse("contact-detail", args=[contact.pk]),
         contact=contact,
         pinned_id=contact.pinned_activity_id if show_pinned else None,
+        unfiltered_page=lambda cursor: timeline.contact_page(contact, request.membership, cursor),
     )
     return context | {
         "export_url": _with_query(
@@ -230,10 +231,12 @@ def page_context(
     page_url: str,
     contact: Contact | None = None,
     pinned_id=None,
+    unfiltered_page: Callable[[timeline.Cursor | None], timeline.Page] | None = None,
 ) -> dict:
     """A page of entries after the request's cursor, grouped by day, and the next page's
     URLs: the fragment that infinite scroll loads, and the whole page for a plain link.
-    With `pinned_id`, the pinned entry too, taken out of the day it belongs to.
+    With `pinned_id`, the pinned entry too, taken out of the day it belongs to. Without
+    filters, `unfiltered_page` reads the page if given (it is the same page, faster).
 
     Invalid filters or cursor answer 422 with the filter form showing the errors.
     """
@@ -259,7 +262,10 @@ def page_context(
             )
     if not filterset.is_valid() or context["cursor_error"]:
         return context | {"status": 422}
-    page = timeline.page_entries(filterset.qs, cursor)
+    if unfiltered_page and not filterset.is_filtered:
+        page = unfiltered_page(cursor)
+    else:
+        page = timeline.page_entries(timeline.for_page(filterset.qs, contact), cursor)
     pinned = _prepared(request, page.entries, contact=contact, pinned_id=pinned_id)
     shown = [entry for entry in page.entries if pinned is None or entry.id != pinned.id]
     render_entries([*([pinned] if pinned else []), *shown], context)
@@ -310,13 +316,18 @@ def _with_query(url: str, data, *, drop: Sequence[str] = (), add: dict | None = 
 @workspace_required
 @vary_on_headers("HX-Request", "HX-Target")
 def activity_feed(request: HtmxHttpRequest) -> HttpResponse:
-    filterset = FeedFilter(
-        request.GET,
-        timeline.for_page(timeline.feed_entries(request.workspace, request.membership)),
-        workspace=request.workspace,
-    )
+    rows = timeline.feed_entries(request.workspace, request.membership)
+    filterset = FeedFilter(request.GET, rows, workspace=request.workspace)
     feed_url = reverse("activity-feed")
-    context = page_context(request, filterset, fragment_url=feed_url, page_url=feed_url)
+    context = page_context(
+        request,
+        filterset,
+        fragment_url=feed_url,
+        page_url=feed_url,
+        unfiltered_page=lambda cursor: timeline.feed_page(
+            request.workspace, request.membership, cursor
+        ),
+    )
     context["export_url"] = _with_query(
         reverse("activity-feed-csv"), filterset.data, drop=["cursor", "after_day"]
     )
