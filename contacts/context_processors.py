@@ -6,5 +6,5 @@ def workspace(request) -> dict:
     return {
         "membership": membership,
         "workspace": membership.workspace,
-        "workspaces": request.user.workspaces.order_by("name"),
+        "workspaces": [other.workspace for other in request.memberships],
     }

@@ -7,28 +7,37 @@ from contacts.models import Membership
 SESSION_KEY = "workspace_id"
 
 
-def current_membership(request) -> Membership | None:
-    """The signed-in user's membership in the workspace they chose (or their first one)."""
-    if not request.user.is_authenticated:
+def current_membership(request, memberships: list[Membership]) -> Membership | None:
+    """The membership, of the signed-in user's `memberships`, in the workspace they chose
+    (or their first one)."""
+    if not memberships:
         return None
-    memberships = Membership.objects.filter(user=request.user).select_related("workspace", "user")
     chosen = request.session.get(SESSION_KEY)
-    membership = (chosen and memberships.filter(workspace_id=chosen).first()) or (
-        memberships.order_by("workspace__name").first()
-    )
-    if membership and chosen != str(membership.workspace_id):
+    found = [m for m in memberships if str(m.workspace_id) == chosen]
+    membership = found[0] if found else memberships[0]
+    if chosen != str(membership.workspace_id):
         request.session[SESSION_KEY] = str(membership.workspace_id)
     return membership
 
 
+def memberships_of(user) -> list[Membership]:
+    """The user's memberships, by workspace name, in one query (a user has a few)."""
+    if not user.is_authenticated:
+        return []
+    rows = Membership.objects.filter(user=user).select_related("workspace", "user")
+    return list(rows.order_by("workspace__name", "workspace_id"))
+
+
 class CurrentWorkspaceMiddleware:
-    """Sets `request.membership` and `request.workspace` (None for outsiders)."""
+    """Sets `request.membership` and `request.workspace` (None for outsiders), and
+    `request.memberships`, all the user's, for the header's workspace switcher."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request.membership = current_membership(request)
+        request.memberships = memberships_of(request.user)
+        request.membership = current_membership(request, request.memberships)
         request.workspace = request.membership.workspace if request.membership else None
         return self.get_response(request)
 

@@ -352,8 +352,8 @@ def busy_timeline(contact, workspace, actor, segment):
 
 
 # The contact page adds its header, segments, chart and filter choices to the timeline.
-CONTACT_PAGE_QUERIES = 13
-# Session, user, membership; the contact; the page; its replies; its reactions.
+CONTACT_PAGE_QUERIES = 12
+# Session, user, memberships; the contact; the page; its replies; its reactions.
 TIMELINE_QUERIES = 7
 
 

@@ -133,7 +133,7 @@ def test_home_page_query_count_does_not_grow_with_entries(
             actor=actor,
             title=f"Call {index}",
         )
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(12):
         response = owner_client.get("/")
     assert len(response.context["recent"]) == 8
     assert Activity.objects.count() == 20
