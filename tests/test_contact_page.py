@@ -5,6 +5,8 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -380,6 +382,13 @@ def test_contact_page_query_count_is_fixed(
     assert response.content.count(b'href="https://example.com"') == calls
     assert response.content.count(b">Walter Skinner</a>") == calls
     assert b'class="timeline-pinned"' in response.content
+
+
+def test_contact_page_reads_without_server_side_cursors(member_client, busy_timeline):
+    """A server-side cursor (PostgreSQL) costs three round trips: declare, fetch, close."""
+    with CaptureQueriesContext(connection) as captured:
+        member_client.get(reverse("contact-detail", args=[busy_timeline.pk]))
+    assert not [query for query in captured if query["sql"].startswith("DECLARE")]
 
 
 @pytest.mark.parametrize(
