@@ -126,10 +126,18 @@ def page_entries(rows: QuerySet, cursor: Cursor | None, size: int = PAGE_SIZE) -
     return _page(read_entries(ordered_after(rows, cursor), limit=size + 1), size)
 
 
-def contact_page(contact: Contact, membership: Membership, cursor: Cursor | None) -> Page:
+def contact_page(
+    contact: Contact,
+    membership: Membership,
+    cursor: Cursor | None,
+    *,
+    pinned_id: uuid.UUID | None = None,
+) -> Page:
     """The page of the contact's unfiltered timeline after `cursor`: `page_entries` of
-    its `for_page` rows, from SQL the ORM compiled once (`compiled`), as most pages are."""
-    values = {"contact_id": contact.pk}
+    its `for_page` rows, from SQL the ORM compiled once (`compiled`), as most pages are.
+    The pinned entry `pinned_id` is left out: it stands above the timeline instead.
+    """
+    values = {"contact_id": contact.pk, "pinned_id": pinned_id}
     return _compiled_page("contact-page", _contact_page_rows, values, membership, cursor)
 
 
@@ -147,10 +155,12 @@ def _compiled_page(name, build, values: dict, membership, cursor: Cursor | None)
     return _page([_entry(row) for row in found], PAGE_SIZE)
 
 
-def _contact_page_rows(contact_id, cursor_at=None, cursor_id=None, **viewer) -> QuerySet:
+def _contact_page_rows(contact_id, pinned_id, cursor_at=None, cursor_id=None, **viewer) -> QuerySet:
     contact = Contact(pk=contact_id)
-    rows = for_page(contact_entries(contact, _viewer(**viewer)), contact)
-    return _page_rows(rows, cursor_at, cursor_id)
+    rows = contact_entries(contact, _viewer(**viewer))
+    if pinned_id:
+        rows = rows.exclude(activity_id=pinned_id)
+    return _page_rows(for_page(rows, contact), cursor_at, cursor_id)
 
 
 def _feed_page_rows(workspace_id, cursor_at=None, cursor_id=None, **viewer) -> QuerySet:

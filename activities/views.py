@@ -205,7 +205,8 @@ def timeline_context(request: HtmxHttpRequest, contact: Contact) -> dict:
     # After an action (a POST) the timeline shows unfiltered, newest first.
     query = request.GET if request.method == "GET" else QueryDict()
     filterset = TimelineFilter(query, rows, workspace=request.workspace)
-    # The pinned entry stands above the first page of the unfiltered timeline.
+    # The pinned entry stands above the first page of the unfiltered timeline (whose
+    # pages leave it out), and in its place when filters are applied.
     show_pinned = not filterset.is_filtered and "cursor" not in request.GET
     context = page_context(
         request,
@@ -214,7 +215,9 @@ def timeline_context(request: HtmxHttpRequest, contact: Contact) -> dict:
         page_url=reverse("contact-detail", args=[contact.pk]),
         contact=contact,
         pinned_id=contact.pinned_activity_id if show_pinned else None,
-        unfiltered_page=lambda cursor: timeline.contact_page(contact, request.membership, cursor),
+        unfiltered_page=lambda cursor: timeline.contact_page(
+            contact, request.membership, cursor, pinned_id=contact.pinned_activity_id
+        ),
     )
     return context | {
         "export_url": _with_query(
@@ -235,8 +238,8 @@ def page_context(
 ) -> dict:
     """A page of entries after the request's cursor, grouped by day, and the next page's
     URLs: the fragment that infinite scroll loads, and the whole page for a plain link.
-    With `pinned_id`, the pinned entry too, taken out of the day it belongs to. Without
-    filters, `unfiltered_page` reads the page if given (it is the same page, faster).
+    With `pinned_id`, the pinned entry too. Without filters, `unfiltered_page` reads the
+    page if given (the same page, faster).
 
     Invalid filters or cursor answer 422 with the filter form showing the errors.
     """
@@ -267,9 +270,8 @@ def page_context(
     else:
         page = timeline.page_entries(timeline.for_page(filterset.qs, contact), cursor)
     pinned = _prepared(request, page.entries, contact=contact, pinned_id=pinned_id)
-    shown = [entry for entry in page.entries if pinned is None or entry.id != pinned.id]
-    render_entries([*([pinned] if pinned else []), *shown], context)
-    context |= {"pinned": pinned, "groups": timeline.group_by_day(shown)}
+    render_entries([*([pinned] if pinned else []), *page.entries], context)
+    context |= {"pinned": pinned, "groups": timeline.group_by_day(page.entries)}
     if page.next_cursor:
         last_day = timeline.group_by_day(page.entries[-1:])[0].key
         drop = ["cursor", "after_day"]

@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from activities import compiled, services, timeline
-from activities.models import Activity, Target
+from activities.models import Activity, ActivityContact, Target
 from activities.services import AttachmentSpec, TargetSpec
 from contacts.models import Contact, Membership
 
@@ -19,18 +19,20 @@ def _entries_as_tuples(entries):
 
 
 def _orm_page(contact, membership, cursor):
-    rows = timeline.for_page(timeline.contact_entries(contact, membership), contact)
-    return timeline.page_entries(rows, cursor)
+    rows = timeline.contact_entries(contact, membership).exclude(
+        activity_id=contact.pinned_activity_id
+    )
+    return timeline.page_entries(timeline.for_page(rows, contact), cursor)
 
 
 @pytest.fixture
 def busy_contact(contact, owner, teammate):
-    """60 entries: some restricted to the teammate or to admins, some on two contacts,
+    """70 entries: some restricted to the teammate or to admins, some on two contacts,
     with attachments, replies and reactions."""
     workspace = contact.workspace
     other = Contact.objects.create(workspace=workspace, name="Fox Mulder")
     start = timezone.now() - timedelta(days=30)
-    for index in range(60):
+    for index in range(70):
         targets = ()
         if index % 7 == 0:
             targets = [TargetSpec(target_id=teammate.username)]
@@ -58,6 +60,9 @@ def busy_contact(contact, owner, teammate):
                     workspace=workspace, type_key="note_created", title=title, react_to=entry
                 )
     assert Activity.objects.filter(restricted=True).count() > 10
+    pinned = ActivityContact.objects.filter(contact=contact, activity__title="Entry 43")
+    pinned.update(pinned=True)
+    contact.pinned_activity_id = pinned.get().activity_id  # as the pages read the contact
     return contact
 
 
@@ -70,16 +75,22 @@ def test_contact_page_is_the_orm_page_for_each_member_and_cursor(request, busy_c
     membership = _membership(request.getfixturevalue(member))
     cursor = None
     pages = 0
+    titles = []
     while True:
         expected = _orm_page(busy_contact, membership, cursor)
-        page = timeline.contact_page(busy_contact, membership, cursor)
+        page = timeline.contact_page(
+            busy_contact, membership, cursor, pinned_id=busy_contact.pinned_activity_id
+        )
         assert _entries_as_tuples(page.entries) == _entries_as_tuples(expected.entries)
         assert page.next_cursor == expected.next_cursor
+        titles += [entry.title for entry in page.entries]
         pages += 1
         if page.next_cursor is None:
             break
         cursor = page.next_cursor
     assert pages == 2
+    assert "Entry 43" not in titles  # the pinned one stands above the pages
+    assert "Entry 41" in titles
 
 
 def test_members_see_their_own_entries_through_the_same_compiled_query(busy_contact, teammate):
