@@ -141,8 +141,18 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# What every process must share (the rate limits' counters: docs/design.md, "Rate limits")
+# goes to the default cache: Redis when REDIS_URL is set. Without it each process keeps its
+# own, which is right for one process and counts per gunicorn worker in production; room
+# for 100,000 counters, so that a flood of new ones does not push out the others.
+REDIS_URL = env("REDIS_URL")
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
     # Timeline entries as rendered, in each process (activities.views.render_entries):
     # keyed by all that an entry shows, so nothing has to be deleted when it changes.
     # 5,000 entries of a few kB each: a page shows 50.
