@@ -4,6 +4,7 @@ With nothing set, the app runs in DEBUG mode on a local SQLite file.
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -36,6 +37,14 @@ def envint(name: str, default: str) -> int:
 
 def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+def envrate(name: str, default: str) -> str:
+    """A rate as django-ninja's throttles read it: calls per period, e.g. `100/m`, `5/15min`."""
+    value = env(name, default)
+    if not re.fullmatch(r"[1-9][0-9]*/[0-9]*(s|sec|m|min|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name} must be calls per period like 100/m, not {value!r}")
+    return value
 
 
 DEBUG = envbool("DEBUG", "true")
@@ -206,6 +215,14 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Rate limits (docs/design.md, "Rate limits"): API calls per token, calls without a valid
+# token per client address. The address is REMOTE_ADDR: no forwarded header is trusted for
+# it (only X-Forwarded-Proto is, for https). Behind a proxy that is the proxy's address,
+# unless the proxy speaks the PROXY protocol to gunicorn (its proxy_protocol setting).
+API_TOKEN_RATE = envrate("API_TOKEN_RATE", "10000/m")
+API_ANONYMOUS_RATE = envrate("API_ANONYMOUS_RATE", "60/m")
+NINJA_NUM_PROXIES = 0
 
 LOGGING = {
     "version": 1,
