@@ -27,12 +27,15 @@ def envbool(name: str, default: str) -> bool:
     return value == "true"
 
 
-def envint(name: str, default: str) -> int:
+def envint(name: str, default: str, *, minimum: int | None = None) -> int:
     value = env(name, default)
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
+    return number
 
 
 def envlist(name: str, default: str) -> list[str]:
@@ -217,12 +220,16 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # Rate limits (docs/design.md, "Rate limits"): API calls per token, calls without a valid
-# token per client address. The address is REMOTE_ADDR: no forwarded header is trusted for
-# it (only X-Forwarded-Proto is, for https). Behind a proxy that is the proxy's address,
-# unless the proxy speaks the PROXY protocol to gunicorn (its proxy_protocol setting).
+# token per client address; failed logins per username and per client address in a window
+# of seconds. The address is REMOTE_ADDR: no forwarded header is trusted for it (only
+# X-Forwarded-Proto is, for https). Behind a proxy that is the proxy's address, unless the
+# proxy speaks the PROXY protocol to gunicorn (its proxy_protocol setting).
 API_TOKEN_RATE = envrate("API_TOKEN_RATE", "10000/m")
 API_ANONYMOUS_RATE = envrate("API_ANONYMOUS_RATE", "60/m")
 NINJA_NUM_PROXIES = 0
+LOGIN_FAILURES_PER_USERNAME = envint("LOGIN_FAILURES_PER_USERNAME", "5", minimum=1)
+LOGIN_FAILURES_PER_IP = envint("LOGIN_FAILURES_PER_IP", "20", minimum=1)
+LOGIN_FAILURE_WINDOW = envint("LOGIN_FAILURE_WINDOW", "900", minimum=1)
 
 LOGGING = {
     "version": 1,

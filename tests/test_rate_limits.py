@@ -1,4 +1,5 @@
-"""Rate limits: API calls per token and per client address (docs/design.md, "Rate limits")."""
+"""Rate limits: API calls per token and per client address, failed logins per username
+and per client address (docs/design.md, "Rate limits")."""
 
 import time
 
@@ -160,6 +161,119 @@ def test_every_operation_documents_429_as_error_out(client):
             assert schema == {"$ref": "#/components/schemas/ErrorOut"}, (method, path)
 
 
+# Failed logins, per username and per client address
+
+
+@pytest.fixture
+def login_limits(settings):
+    settings.LOGIN_FAILURES_PER_USERNAME = 3
+    settings.LOGIN_FAILURES_PER_IP = 5
+    settings.LOGIN_FAILURE_WINDOW = 900
+
+
+def log_in(client, username: str, password: str, path: str = "/login/", **extra):
+    return client.post(path, {"username": username, "password": password}, **extra)
+
+
+def fail_logins(client, username: str, times: int, path: str = "/login/") -> list[int]:
+    return [log_in(client, username, "wrong", path).status_code for _ in range(times)]
+
+
+def assert_locked_out(response) -> None:
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 900
+    page = response.content.decode()
+    assert "Too many failed logins. Try again in" in page
+    assert '<header class="site-header">' in page
+    assert 'name="password"' in page
+    assert "_auth_user_id" not in response.client.session
+
+
+def test_failures_past_the_username_limit_lock_it_out(client, owner, login_limits):
+    assert fail_logins(client, "alice", 3) == [200, 200, 200]
+
+    assert_locked_out(log_in(client, "alice", "password"))
+
+
+def test_a_locked_out_username_is_locked_whatever_its_case(client, owner, login_limits):
+    fail_logins(client, "ALICE", 3)
+
+    assert_locked_out(log_in(client, "alice", "password"))
+
+
+def test_the_lockout_page_keeps_the_username_not_the_password(client, owner, login_limits):
+    fail_logins(client, "alice", 3)
+
+    response = log_in(client, "alice", "s3cret-guess")
+
+    page = response.content.decode()
+    assert response.status_code == 429
+    assert 'value="alice"' in page
+    assert "s3cret-guess" not in page
+
+
+def test_another_username_from_the_same_address_still_logs_in(
+    client, owner, teammate, login_limits
+):
+    fail_logins(client, "alice", 3)
+    assert log_in(client, "alice", "password").status_code == 429
+
+    assert log_in(client, "bob", "password").status_code == 302
+    assert client.session["_auth_user_id"] == str(teammate.pk)
+
+
+def test_a_correct_password_under_the_limit_logs_in_and_counts_nothing_off(
+    client, owner, login_limits
+):
+    fail_logins(client, "alice", 2)
+
+    assert log_in(client, "alice", "password").status_code == 302
+    client.post("/logout/")
+
+    fail_logins(client, "alice", 1)
+    assert_locked_out(log_in(client, "alice", "password"))
+
+
+def test_failures_past_the_address_limit_lock_every_username_out(
+    client, owner, teammate, login_limits
+):
+    for name in ["carol", "dave", "erin", "frank", "grace"]:
+        log_in(client, name, "wrong")
+
+    assert_locked_out(log_in(client, "alice", "password"))
+    assert log_in(client, "bob", "password", REMOTE_ADDR="192.0.2.7").status_code == 302
+
+
+def test_a_forwarded_address_does_not_escape_the_address_limit(client, owner, login_limits):
+    for number, name in enumerate(["carol", "dave", "erin", "frank", "grace"]):
+        log_in(client, name, "wrong", headers={"X-Forwarded-For": f"192.0.2.{number}"})
+
+    locked = log_in(client, "alice", "password", headers={"X-Forwarded-For": "192.0.2.9"})
+    assert locked.status_code == 429
+
+
+def test_logins_pass_again_once_the_window_has_passed(client, owner, login_limits, clock):
+    fail_logins(client, "alice", 3)
+    assert log_in(client, "alice", "password").status_code == 429
+
+    clock.advance(900)
+
+    assert log_in(client, "alice", "password").status_code == 302
+
+
+def test_the_admin_login_is_behind_the_same_limits(client, owner, login_limits):
+    owner.is_staff = owner.is_superuser = True
+    owner.save()
+    assert fail_logins(client, "alice", 3, path="/admin/login/") == [200, 200, 200]
+
+    assert_locked_out(log_in(client, "alice", "password", path="/admin/login/"))
+    assert log_in(client, "alice", "password").status_code == 429
+
+
+def test_an_outsized_username_is_refused_as_a_failure_not_an_error(client, db, login_limits):
+    assert fail_logins(client, "a" * 100_000, 4) == [200, 200, 200, 429]
+
+
 # Settings
 
 
@@ -183,6 +297,8 @@ def test_redis_url_makes_the_shared_cache_redis_and_leaves_rendered_entries_loca
     [
         ("API_TOKEN_RATE", "lots", "API_TOKEN_RATE must be calls per period like 100/m"),
         ("API_ANONYMOUS_RATE", "0/m", "API_ANONYMOUS_RATE must be calls per period"),
+        ("LOGIN_FAILURES_PER_IP", "0", "LOGIN_FAILURES_PER_IP must be at least 1"),
+        ("LOGIN_FAILURE_WINDOW", "soon", "LOGIN_FAILURE_WINDOW must be an integer"),
     ],
 )
 def test_a_bad_limit_refuses_to_start(name, value, says):
