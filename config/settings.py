@@ -4,6 +4,7 @@ With nothing set, the app runs in DEBUG mode on a local SQLite file.
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -26,16 +27,27 @@ def envbool(name: str, default: str) -> bool:
     return value == "true"
 
 
-def envint(name: str, default: str) -> int:
+def envint(name: str, default: str, *, minimum: int | None = None) -> int:
     value = env(name, default)
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
+    return number
 
 
 def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+def envrate(name: str, default: str) -> str:
+    """A rate as django-ninja's throttles read it: calls per period, e.g. `100/m`, `5/15min`."""
+    value = env(name, default)
+    if not re.fullmatch(r"[1-9][0-9]*/[0-9]*(s|sec|m|min|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name} must be calls per period like 100/m, not {value!r}")
+    return value
 
 
 DEBUG = envbool("DEBUG", "true")
@@ -145,8 +157,18 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# What every process must share (the rate limits' counters: docs/design.md, "Rate limits")
+# goes to the default cache: Redis when REDIS_URL is set. Without it each process keeps its
+# own, which is right for one process and counts per gunicorn worker in production; room
+# for 100,000 counters, so that a flood of new ones does not push out the others.
+REDIS_URL = env("REDIS_URL")
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
     # Timeline entries as rendered, in each process (activities.views.render_entries):
     # keyed by all that an entry shows, so nothing has to be deleted when it changes.
     # 5,000 entries of a few kB each: a page shows 50.
@@ -200,6 +222,18 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Rate limits (docs/design.md, "Rate limits"): API calls per token, calls without a valid
+# token per client address; failed logins per username and per client address in a window
+# of seconds. The address is REMOTE_ADDR: no forwarded header is trusted for it (only
+# X-Forwarded-Proto is, for https). Behind a proxy that is the proxy's address, unless the
+# proxy speaks the PROXY protocol to gunicorn (its proxy_protocol setting).
+API_TOKEN_RATE = envrate("API_TOKEN_RATE", "10000/m")
+API_ANONYMOUS_RATE = envrate("API_ANONYMOUS_RATE", "60/m")
+NINJA_NUM_PROXIES = 0
+LOGIN_FAILURES_PER_USERNAME = envint("LOGIN_FAILURES_PER_USERNAME", "5", minimum=1)
+LOGIN_FAILURES_PER_IP = envint("LOGIN_FAILURES_PER_IP", "20", minimum=1)
+LOGIN_FAILURE_WINDOW = envint("LOGIN_FAILURE_WINDOW", "900", minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.utils import timezone
 
 from activities import services
@@ -15,6 +16,13 @@ from contacts.models import Contact, Membership, Segment, Workspace
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def no_rate_limit_counts():
+    """The rate limits count in the default cache: each test starts from none, so no test
+    is throttled by the calls of the tests before it."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from activities.api import activity_entries, conquest, eloqua, invent, native, r
 from activities.api.auth import READ
 from activities.api.errors import install_error_handlers
 from activities.api.parser import StrictJsonParser
+from activities.api.throttles import PER_TOKEN
 
 ELOQUA_PREFIX = "/api/rest/"
 
@@ -26,9 +27,11 @@ api = NinjaAPI(
         "Post activities in the shapes of five vendors' APIs (Conquest, an activity-stream "
         "SDK, Reevo, Oracle Eloqua, Invent) and read contacts' timelines. Authenticate with "
         "`Authorization: Bearer <token>` (tokens from `manage.py create_api_token` or the "
-        "admin). Errors share one shape: `ErrorOut`."
+        "admin). Errors share one shape: `ErrorOut`. Calls are rate-limited per token; past "
+        "the limit they answer 429 with `Retry-After` (seconds)."
     ),
     auth=READ,
+    throttle=PER_TOKEN,
     parser=StrictJsonParser(),
     urls_namespace="api",
     openapi_url="/api/openapi.json",

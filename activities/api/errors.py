@@ -4,12 +4,15 @@
  "errors": [{"field": "memberId", "message": "Field required"}]}
 """
 
+import math
+
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
+from activities.api import throttles
 from activities.api.parser import RefusedValue
 
 # Request parameters are nested under these in ninja's error locations; clients know
@@ -37,6 +40,7 @@ ERROR_RESPONSES = {
     405: ErrorOut,
     413: ErrorOut,
     422: ErrorOut,
+    429: ErrorOut,
 }
 
 ERROR_CODES = {
@@ -47,13 +51,15 @@ ERROR_CODES = {
     405: "method_not_allowed",
     413: "payload_too_large",
     422: "validation_error",
+    429: "too_many_requests",
 }
 
 
 def error_responses(*statuses: int) -> dict[int, type[ErrorOut]]:
-    """The errors an operation documents: `statuses`, and 405, which every path answers
-    for the methods it does not take (in this shape: activities.middleware)."""
-    return {status: ERROR_RESPONSES[status] for status in (*statuses, 405)}
+    """The errors an operation documents: `statuses`; 405, which every path answers for the
+    methods it does not take (in this shape: activities.middleware); and 429, since every
+    operation is rate-limited (activities.api.throttles)."""
+    return {status: ERROR_RESPONSES[status] for status in (*statuses, 405, 429)}
 
 
 class InvalidInput(Exception):
@@ -117,8 +123,18 @@ def install_error_handlers(api: NinjaAPI, *, validation_status) -> None:
             api, request, validation_status(request), "The request is invalid.", errors
         )
 
+    @api.exception_handler(Throttled)
+    def throttled(request, exc: Throttled):
+        response = error_response(
+            api, request, 429, "Too many requests: try again after Retry-After seconds."
+        )
+        response["Retry-After"] = str(math.ceil(exc.wait))
+        return response
+
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request, exc: AuthenticationError):
+        if not throttles.ANONYMOUS.allow_request(request):
+            return throttled(request, Throttled(wait=throttles.ANONYMOUS.wait()))
         return error_response(
             api, request, 401, "A valid API token is required (Authorization: Bearer …)."
         )

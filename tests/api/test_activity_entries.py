@@ -432,7 +432,7 @@ def test_the_operation_is_documented(client):
     operation = schema["paths"][PATH]["post"]
 
     assert operation["operationId"] == "postActivityEntry"
-    assert set(operation["responses"]) == {"201", "401", "403", "404", "405", "413", "422"}
+    assert set(operation["responses"]) == {"201", "401", "403", "404", "405", "413", "422", "429"}
 
 
 def test_a_body_over_the_size_bound_answers_413(api, on_contact, settings):

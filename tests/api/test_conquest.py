@@ -422,4 +422,4 @@ def test_the_operation_is_documented(client):
     operation = client.get("/api/openapi.json").json()["paths"][PATH]["post"]
 
     assert operation["operationId"] == "conquestCreateActivity"
-    assert set(operation["responses"]) == {"200", "401", "403", "404", "405", "413", "422"}
+    assert set(operation["responses"]) == {"200", "401", "403", "404", "405", "413", "422", "429"}

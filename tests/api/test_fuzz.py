@@ -95,12 +95,15 @@ def flatmap_body(context, body):
 
 
 @pytest.fixture
-def workspace_rows(transactional_db, workspace, owner, teammate, segment, write_token):
+def workspace_rows(transactional_db, workspace, owner, teammate, segment, write_token, settings):
     """Two members; a contact with an external id, in a segment, with entries of every kind
     of actor; an entry about a broadcast, in the feed only.
 
     Transactional: the WSGI handler closes a connection it finds inside a transaction.
+    `ignored_auth` sends each case again without the token: more calls from one address in
+    a minute than API_ANONYMOUS_RATE lets through.
     """
+    settings.API_ANONYMOUS_RATE = "10000/m"
     contact = Contact.objects.create(workspace=workspace, name="Dana Scully", external_id="crm-1")
     other = Contact.objects.create(workspace=workspace, name="Fox Mulder", email="fox@fbi.example")
     services.add_note(contact=contact, content="Met at the fair", actor=Actor.of(teammate))

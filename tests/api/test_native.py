@@ -861,6 +861,7 @@ def test_the_openapi_document_describes_every_endpoint(client):
         "404",
         "405",
         "422",
+        "429",
     }
     assert responses("/orgs/{org_id}/contacts", "post") == {
         "201",
@@ -870,6 +871,7 @@ def test_the_openapi_document_describes_every_endpoint(client):
         "405",
         "413",
         "422",
+        "429",
     }
     assert responses("/orgs/{org_id}/segments/{segment_id}/contacts/{contact_id}", "delete") == {
         "204",
@@ -877,6 +879,7 @@ def test_the_openapi_document_describes_every_endpoint(client):
         "403",
         "404",
         "405",
+        "429",
     }
     operation_ids = {op["operationId"] for methods in paths.values() for op in methods.values()}
     assert {

@@ -84,8 +84,9 @@ def test_every_error_is_documented_as_error_out(document):
             for status, response in operation["responses"].items()
             if int(status) >= 400
         }
-        # Every operation wants a token; every path refuses the methods it does not take.
-        assert {"401", "405"} <= set(errors), (method, path)
+        # Every operation wants a token and is rate-limited; every path refuses the
+        # methods it does not take.
+        assert {"401", "405", "429"} <= set(errors), (method, path)
         for status, response in errors.items():
             schema = response["content"]["application/json"]["schema"]
             assert schema == ERROR_OUT, (method, path, status)
