@@ -29,6 +29,10 @@ def log(contact, type_key="call", *, title="Call", when=None, **fields):
     return activity
 
 
+def start_of_today():
+    return timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def url(contact, **query):
     base = reverse("contact-detail", args=[contact.pk])
     return base, query
@@ -51,7 +55,8 @@ def test_contact_page_shows_header_and_newest_entries_first(owner_client, contac
 
 def test_day_headings_group_entries(owner_client, contact):
     now = timezone.now()
-    log(contact, title="Today call", when=now - timedelta(minutes=5))
+    # Never before midnight, whatever time the suite runs.
+    log(contact, title="Today call", when=max(now - timedelta(minutes=5), start_of_today()))
     log(contact, title="Yesterday call", when=now - timedelta(days=1))
     log(contact, title="Old call", when=now - timedelta(days=40))
     log(contact, "meeting", title="Next week meeting", when=now + timedelta(days=7))
@@ -303,7 +308,9 @@ def test_history_restore_gets_the_whole_page(owner_client, contact):
 
 
 def test_timeline_pages_with_a_cursor_and_never_repeats_a_day_heading(owner_client, contact):
-    start = timezone.now() - timedelta(hours=PAGE_SIZE + 30)
+    # All on one day (the hour after noon four days ago), so that the second page continues
+    # the first one's day whatever time the suite runs.
+    start = start_of_today() - timedelta(days=4) + timedelta(hours=12)
     for index in range(PAGE_SIZE + 10):
         log(contact, title=f"Call {index}", when=start + timedelta(minutes=index))
     first = owner_client.get(reverse("contact-detail", args=[contact.pk]))
@@ -421,9 +428,9 @@ def test_load_more_query_count_is_fixed(owner_client, busy_timeline, django_asse
 
 def test_chart_counts_entries_per_week(owner_client, contact):
     now = timezone.now()
-    this_week = (now - timedelta(days=now.weekday())).replace(hour=0, minute=1)
+    this_week = start_of_today() - timedelta(days=now.weekday())
     log(contact, when=this_week)
-    log(contact, when=this_week + timedelta(minutes=1))
+    log(contact, when=now)
     log(contact, when=now - timedelta(days=400))
     response = owner_client.get(reverse("contact-detail", args=[contact.pk]))
     bars = chart_bars(response)
