@@ -119,3 +119,40 @@ def test_after_an_import_the_search_starts_from_its_matches(workspace, tmp_path)
     plan = found[:50].explain()
     assert "contact_ws_name" not in plan
     assert len(found) == 111  # Person 12, 120-129, 1200-1299
+
+
+def test_like_wildcards_quotes_and_backslashes_are_found_as_written(owner_client, workspace):
+    for name in ["100% Sure", "1000 Sure", "snake_case", "snakeXcase", "O'Neil", "back\\slash"]:
+        Contact.objects.create(workspace=workspace, name=name)
+    assert found(owner_client, "0% s") == ["100% Sure"]
+    assert found(owner_client, "e_c") == ["snake_case"]
+    assert found(owner_client, "o'ne") == ["O'Neil"]
+    assert found(owner_client, "k\\s") == ["back\\slash"]
+
+
+def test_letters_beyond_ascii_are_found(owner_client, workspace):
+    Contact.objects.create(workspace=workspace, name="Zoë Ångström")
+    assert found(owner_client, "zoë") == ["Zoë Ångström"]
+    assert found(owner_client, "ÅNGS") == ["Zoë Ångström"]
+
+
+@pytest.mark.parametrize(
+    ("url", "results"),
+    [("/contacts/", "page"), ("/contacts/search/", "matches"), ("/activities/log/", "matches")],
+)
+def test_a_search_holding_a_nul_character_finds_nothing(owner_client, ada, url, results):
+    response = owner_client.get(url, {"q": "ada\x00"}, **HTMX)
+    assert response.status_code == 200
+    assert list(response.context[results]) == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+def test_postgresql_plans_each_search_text_for_itself(workspace):
+    """Statements are prepared on PostgreSQL (config/settings.py); a bound pattern would
+    let one generic plan serve every text, so the text is written into the query."""
+    from contacts.filters import search_contacts
+
+    query = search_contacts(Contact.objects.in_workspace(workspace), "o'neil@")
+    sql, params = query.query.sql_with_params()
+    assert "o''neil@" in sql
+    assert not any("neil" in str(param) for param in params)

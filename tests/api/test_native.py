@@ -272,6 +272,7 @@ def test_a_long_unicode_name_pages_on(api, workspace):
         ({"segment": "not-a-uuid"}, "segment"),
         ({"segment": "3c90c3cc-0d44-4b50-8888-8dd25736052a"}, "segment"),
         ({"q": "x" * 201}, "q"),
+        ({"q": "ada\x00"}, "q"),
         ({"next": "not-a-token"}, "next"),
         ({"next": "bm90LWEtdXVpZHxEYW5h"}, "next"),  # not-a-uuid|Dana
         ({"next": base64.urlsafe_b64encode(b"[" * 1400).decode()}, "next"),
