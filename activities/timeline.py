@@ -31,7 +31,7 @@ from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from activities import compiled, types
+from activities import types
 from activities.models import (
     Activity,
     ActivityContact,
@@ -41,6 +41,7 @@ from activities.models import (
     person_name,
     visibility_q,
 )
+from config import compiled
 from contacts.models import Contact, Membership, Workspace
 
 PAGE_SIZE = 50

@@ -1,4 +1,4 @@
-"""Timeline queries compiled once (`activities.compiled`) answer what the ORM answers."""
+"""Timeline queries compiled once (`config.compiled`) answer what the ORM answers."""
 
 from dataclasses import astuple
 from datetime import timedelta
@@ -8,9 +8,10 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from activities import compiled, services, timeline
+from activities import services, timeline
 from activities.models import Activity, ActivityContact, Target
 from activities.services import AttachmentSpec, TargetSpec
+from config import compiled
 from contacts.models import Contact, Membership
 
 
