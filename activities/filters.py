@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from activities.models import Activity, ActivityType
+from config import compiled
 from contacts.models import Contact, Workspace
 
 
@@ -55,12 +56,21 @@ class TimelineFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, queryset=None, *, workspace: Workspace, **kwargs):
         super().__init__(data, queryset, **kwargs)
-        self.filters["type"].queryset = ActivityType.objects.in_workspace(workspace).order_by(
-            "name"
-        )
-        self.filters["actor"].queryset = (
-            get_user_model().objects.filter(memberships__workspace=workspace).order_by("username")
-        )
+        self.workspace = workspace
+        self.filters["type"].queryset = workspace_types(workspace.pk)
+        self.filters["actor"].queryset = workspace_members(workspace.pk)
+
+    def choices(self) -> dict[str, list[tuple]]:
+        """The form's choices, as its template shows them: the types and members from SQL
+        compiled once (`compiled`), as every timeline shows them on every load. Their
+        querysets stay the fields' own, for validation."""
+        values = {"workspace_id": self.workspace.pk}
+        actors = compiled.rows("filter-actors", _actor_choices, values)
+        return {
+            "type": compiled.rows("filter-types", _type_choices, values),
+            "source": self.form.fields["source"].choices,
+            "actor": [("", self.form.fields["actor"].empty_label), *actors],
+        }
 
     @property
     def is_filtered(self) -> bool:
@@ -92,6 +102,24 @@ class TimelineFilter(django_filters.FilterSet):
         return rows.filter(
             Q(**{f"{path}title__icontains": value}) | Q(**{f"{path}body__icontains": value})
         )
+
+
+def workspace_types(workspace_id) -> QuerySet[ActivityType]:
+    return ActivityType.objects.filter(workspace_id=workspace_id).order_by("name")
+
+
+def workspace_members(workspace_id) -> QuerySet:
+    return (
+        get_user_model().objects.filter(memberships__workspace_id=workspace_id).order_by("username")
+    )
+
+
+def _type_choices(workspace_id) -> QuerySet:
+    return workspace_types(workspace_id).values_list("key", "name")
+
+
+def _actor_choices(workspace_id) -> QuerySet:
+    return workspace_members(workspace_id).values_list("pk", get_user_model().USERNAME_FIELD)
 
 
 class FeedFilter(TimelineFilter):

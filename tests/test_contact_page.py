@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from activities import services
-from activities.models import Activity, ActivityContact, Attachment
+from activities.models import Activity, ActivityContact, ActivityType, Attachment
 from activities.services import AttachmentSpec, TargetSpec
 from activities.timeline import PAGE_SIZE
 from tests.timeline_html import chart_bars, entry_titles, load_more_url
@@ -257,6 +257,27 @@ def test_filter_form_shows_the_filters_applied(owner_client, contact, owner):
     assert 'name="until" id="id_until" value="2026-02-03"' in html
     assert 'id="id_q" value="renewal &#34;Q3&#34;"' in html
     assert '<details class="filters__more" open>' in html
+
+
+def test_filter_form_offers_the_workspace_s_types_by_name_and_its_members_only(
+    owner_client, contact, owner, teammate, outsider, other_workspace
+):
+    ActivityType.objects.create(workspace=other_workspace, key="theirs", name="A theirs")
+    html = owner_client.get(reverse("contact-detail", args=[contact.pk])).content.decode()
+    checkboxes = [
+        tag for tag in html.split("<input ") if tag.startswith('type="checkbox" name="type"')
+    ]
+    labels = [tag.split("> ", 1)[1].split("</label>")[0] for tag in checkboxes]
+    names = list(
+        ActivityType.objects.in_workspace(contact.workspace)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+    assert len(names) > 5 and labels == names
+    assert 'value="theirs"' not in html
+    actor_select = html.split('<select name="actor"')[1].split("</select>")[0]
+    options = [option.split(">")[1].split("<")[0] for option in actor_select.split("<option")[1:]]
+    assert options == ["Anyone", *sorted([owner.username, teammate.username])]
 
 
 def test_unfiltered_form_has_nothing_chosen(owner_client, contact):
