@@ -92,6 +92,29 @@ def test_header_offers_each_workspace_of_the_user(owner_client, owner, other_wor
     assert reverse("switch-workspace", args=[other_workspace.id]).encode() in response.content
 
 
+def test_a_page_masks_its_csrf_token_once_and_each_response_anew(
+    owner_client, owner, other_workspace, contact
+):
+    """The header's forms carry one masked token, and so do the contact's actions (masking
+    it for each form is a pure-Python loop a time); the next response masks it anew,
+    against BREACH."""
+    services.add_member(workspace=other_workspace, user=owner, role="member")
+    url = reverse("contact-detail", args=[contact.pk])
+
+    def tokens() -> tuple[set[str], set[str]]:
+        header, main = owner_client.get(url).content.decode().split('<main id="main"')
+        return _csrf_tokens(header), _csrf_tokens(main)
+
+    (header, main), (next_header, next_main) = tokens(), tokens()
+    assert len(header) == len(main) == 1
+    assert header != next_header and main != next_main
+
+
+def _csrf_tokens(html: str) -> set[str]:
+    fields = html.split('name="csrfmiddlewaretoken" value="')[1:]
+    return {field.split('"')[0] for field in fields}
+
+
 def test_healthz_answers_without_touching_the_database(client, db, django_assert_num_queries):
     with django_assert_num_queries(0):
         response = client.get("/healthz")
