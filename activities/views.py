@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Callable, Sequence
 
 from django.core.cache import caches
-from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Exists, OuterRef, QuerySet, Subquery, UUIDField
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -42,23 +41,19 @@ def get_contact(request: HtmxHttpRequest, contact_id: uuid.UUID) -> Contact:
     Every contact page and action reads it: from SQL the ORM compiled once (`compiled`).
     """
     values = {"workspace_id": request.workspace.pk, "contact_id": contact_id}
-    found = compiled.rows("contact", _contact_row, values)
+    found = compiled.instances(
+        "contact", Contact, _contact, values, annotations=["pinned_activity_id"]
+    )
     if not found:
         raise Http404("No contact matches the given query.")
-    *columns, pinned_activity_id = found[0]
-    contact = Contact.from_db(DEFAULT_DB_ALIAS, CONTACT_COLUMNS, columns)
-    contact.pinned_activity_id = pinned_activity_id
-    return contact
+    return found[0]
 
 
-CONTACT_COLUMNS = [field.attname for field in Contact._meta.concrete_fields]
-
-
-def _contact_row(workspace_id, contact_id) -> QuerySet:
+def _contact(workspace_id, contact_id) -> QuerySet[Contact]:
     pinned = ActivityContact.objects.filter(contact=OuterRef("pk"), pinned=True)
-    pinned_id = Subquery(pinned.values("activity_id")[:1], output_field=UUIDField())
-    contacts = Contact.objects.filter(workspace_id=workspace_id, pk=contact_id)
-    return contacts.values_list(*CONTACT_COLUMNS, pinned_id)
+    return Contact.objects.filter(workspace_id=workspace_id, pk=contact_id).annotate(
+        pinned_activity_id=Subquery(pinned.values("activity_id")[:1], output_field=UUIDField())
+    )
 
 
 def wants_fragment(request: HtmxHttpRequest) -> bool:

@@ -13,14 +13,16 @@ stand-in kinds (they go to the builder as they are), and how long each list is.
 
 import uuid
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from itertools import count
 from operator import attrgetter
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 # Values of these kinds become parameters of the SQL; any other goes into the shape.
 STAND_IN_KINDS = (uuid.UUID, datetime, int, str)
@@ -28,6 +30,15 @@ STAND_IN_KINDS = (uuid.UUID, datetime, int, str)
 _STAND_IN_UUID = 0xF00D_0000_0000_0000_0000_0000_0000_0000
 _STAND_IN_INT = 1_987_650_000
 _STAND_IN_TIME = datetime(1901, 2, 3, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """A value that the builder writes into the SQL rather than binds (a LIMIT, say):
+    part of the shape, so each value compiles a query of its own."""
+
+    value: Hashable
+
 
 # Per database connection (each thread has its own), its compiled shapes.
 _COMPILED: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
@@ -48,6 +59,50 @@ def rows(
     if query is None:
         query = compiled[key] = CompiledQuery(build, values, connection)
     return query.run(values)
+
+
+def instances(
+    name: str,
+    model: type[Model],
+    build: Callable[..., QuerySet],
+    values: dict,
+    *,
+    related: Sequence[str] = (),
+    annotations: Sequence[str] = (),
+    using: str = DEFAULT_DB_ALIAS,
+) -> list[Model]:
+    """The `model` instances of `build(**values)`, a queryset of them, as `rows` reads
+    them: with the objects of its non-null foreign keys `related` set, as `select_related`
+    would, and its `annotations` as attributes."""
+    models = [model, *(model._meta.get_field(field).related_model for field in related)]
+    found = []
+    for row in rows(
+        name, partial(_instance_rows, build, models, related, annotations), values, using
+    ):
+        start = 0
+        objects = []
+        for each in models:
+            columns = _columns(each)
+            objects.append(each.from_db(using, columns, row[start : start + len(columns)]))
+            start += len(columns)
+        instance, *others = objects
+        for field, other in zip(related, others, strict=True):
+            setattr(instance, field, other)
+        for annotation, value in zip(annotations, row[start:], strict=True):
+            setattr(instance, annotation, value)
+        found.append(instance)
+    return found
+
+
+def _instance_rows(build, models, related, annotations, **values) -> QuerySet:
+    columns = _columns(models[0])
+    for field, other in zip(related, models[1:], strict=True):
+        columns += [f"{field}__{column}" for column in _columns(other)]
+    return build(**values).values_list(*columns, *annotations)
+
+
+def _columns(model: type[Model]) -> list[str]:
+    return [field.attname for field in model._meta.concrete_fields]
 
 
 def _shape(values: dict) -> Hashable:

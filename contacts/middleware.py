@@ -1,11 +1,10 @@
 import zoneinfo
 
-from django.db import DEFAULT_DB_ALIAS
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from config import compiled
-from contacts.models import Membership, Workspace
+from contacts.models import Membership
 
 SESSION_KEY = "workspace_id"
 
@@ -28,24 +27,17 @@ def memberships_of(user) -> list[Membership]:
     user has a few); every page reads them, from SQL the ORM compiled once (`compiled`)."""
     if not user.is_authenticated:
         return []
-    memberships = []
-    for row in compiled.rows("memberships", _membership_rows, {"user_id": user.pk}):
-        split = len(MEMBERSHIP_COLUMNS)
-        membership = Membership.from_db(DEFAULT_DB_ALIAS, MEMBERSHIP_COLUMNS, row[:split])
-        membership.workspace = Workspace.from_db(DEFAULT_DB_ALIAS, WORKSPACE_COLUMNS, row[split:])
+    values = {"user_id": user.pk}
+    memberships = compiled.instances(
+        "memberships", Membership, _memberships, values, related=["workspace"]
+    )
+    for membership in memberships:
         membership.user = user
-        memberships.append(membership)
     return memberships
 
 
-MEMBERSHIP_COLUMNS = [field.attname for field in Membership._meta.concrete_fields]
-WORKSPACE_COLUMNS = [field.attname for field in Workspace._meta.concrete_fields]
-
-
-def _membership_rows(user_id) -> QuerySet:
-    rows = Membership.objects.filter(user_id=user_id).order_by("workspace__name", "workspace_id")
-    workspace_columns = [f"workspace__{name}" for name in WORKSPACE_COLUMNS]
-    return rows.values_list(*MEMBERSHIP_COLUMNS, *workspace_columns)
+def _memberships(user_id) -> QuerySet[Membership]:
+    return Membership.objects.filter(user_id=user_id).order_by("workspace__name", "workspace_id")
 
 
 class CurrentWorkspaceMiddleware:

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from activities import services, timeline
@@ -195,3 +196,37 @@ def test_literal_values_are_part_of_the_shape(db, contact):
     assert compiled.rows("literals", build, {"ids": [contact.pk], "done": True}) == []
     two = {"ids": [other.pk, contact.pk], "done": False}
     assert compiled.rows("literals", build, two) == [("Open",)]
+
+
+def test_instances_are_the_orm_s_with_their_relations_and_annotations(
+    contact, owner, django_assert_num_queries
+):
+    contact.custom_fields = {"plan": "gold", "seats": 12}
+    contact.owner = owner
+    contact.save()
+
+    def build(workspace_id):
+        rows = Contact.objects.filter(workspace_id=workspace_id).order_by("name")
+        return rows.annotate(named=Upper("name"))
+
+    with django_assert_num_queries(1):
+        (found,) = compiled.instances(
+            "contacts-with-owner",
+            Contact,
+            build,
+            {"workspace_id": contact.workspace_id},
+            related=["workspace", "owner"],
+            annotations=["named"],
+        )
+        assert found.workspace.name == contact.workspace.name
+        assert found.owner.username == owner.username
+    expected = Contact.objects.select_related("workspace", "owner").get(pk=contact.pk)
+    assert [getattr(found, f.attname) for f in Contact._meta.concrete_fields] == [
+        getattr(expected, f.attname) for f in Contact._meta.concrete_fields
+    ]
+    assert found.custom_fields == {"plan": "gold", "seats": 12}
+    assert found.named == contact.name.upper()
+    assert found._state.adding is False
+    found.name = "Renamed"
+    found.save()
+    assert Contact.objects.get(pk=contact.pk).name == "Renamed"
