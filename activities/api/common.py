@@ -9,6 +9,7 @@ from ninja.renderers import JSONRenderer
 
 from activities.models import Activity
 from activities.services import Actor
+from config import compiled
 from contacts.models import Contact, Workspace
 
 
@@ -38,8 +39,16 @@ def workspace_for(request: HttpRequest, org_id: str) -> Workspace:
 
 
 def get_contact(request: HttpRequest, contact_id) -> Contact:
-    """The workspace's contact with this id (a UUID), or 404."""
-    return _found(find_by_id(Contact.objects.in_workspace(request.workspace), contact_id))
+    """The workspace's contact with this id (a UUID), or 404. Most calls read one: from SQL
+    the ORM compiled once (`compiled`)."""
+    pk = as_uuid(contact_id)
+    values = {"workspace_id": request.workspace.pk, "contact_id": pk}
+    found = pk and compiled.instances("api-contact", Contact, _contact, values)
+    return _found(found[0] if found else None)
+
+
+def _contact(workspace_id, contact_id) -> QuerySet[Contact]:
+    return Contact.objects.filter(workspace_id=workspace_id, pk=contact_id)
 
 
 def get_activity(request: HttpRequest, activity_id) -> Activity:

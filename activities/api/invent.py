@@ -17,7 +17,8 @@ from activities.api.common import get_contact, iso_z, rendered, workspace_for
 from activities.api.errors import InvalidInput, error_responses
 from activities.filters import TimelineFilter
 from activities.models import Activity, ActivityContact, ActivityType, actor_label, person_name
-from contacts.models import Note, Segment
+from config import compiled
+from contacts.models import Contact, Note, Segment
 
 router = Router()
 
@@ -141,9 +142,16 @@ ITEM_FIELDS = (
 def read_items(rows: QuerySet, window: slice, extra: Sequence[str] = ()) -> list[dict]:
     """The `window` of timeline rows (links or activities, in their order) as dicts of
     ITEM_FIELDS and `extra` activity fields, in one query."""
+    return _as_items(_item_values(rows, extra)[window], extra)
+
+
+def _item_values(rows: QuerySet, extra: Sequence[str]) -> QuerySet:
     prefix = "activity__" if rows.model is ActivityContact else ""
+    return rows.values_list(*(prefix + name for name in (*ITEM_FIELDS, *extra)))
+
+
+def _as_items(found, extra: Sequence[str] = ()) -> list[dict]:
     names = (*ITEM_FIELDS, *extra)
-    found = rows.values_list(*(prefix + name for name in names))[window]
     return [dict(zip(names, row, strict=True)) for row in found]
 
 
@@ -352,7 +360,27 @@ def item_page(
     by offset) without one; and the cursor of the next page, if there is one."""
     rows = timeline.ordered_after(rows, cursor)
     start = (page - 1) * size if page and not cursor else 0
-    found = read_items(rows, slice(start, start + size + 1), extra)
+    return _paged(read_items(rows, slice(start, start + size + 1), extra), size)
+
+
+def contact_item_page(
+    contact: Contact, size: int, cursor: timeline.Cursor | None
+) -> tuple[list[dict], timeline.Cursor | None]:
+    """`item_page` of the contact's whole timeline, from SQL the ORM compiled once
+    (`compiled`): most calls page through it unfiltered."""
+    values = {"contact_id": contact.pk, "size": compiled.Fixed(size)}
+    if cursor:
+        values |= {"cursor_at": cursor.occurred_at, "cursor_id": cursor.activity_id}
+    return _paged(_as_items(compiled.rows("contact-items", _contact_item_rows, values)), size)
+
+
+def _contact_item_rows(contact_id, size, cursor_at=None, cursor_id=None) -> QuerySet:
+    rows = timeline.contact_entries(Contact(pk=contact_id), None)
+    cursor = timeline.Cursor(cursor_at, cursor_id) if cursor_at else None
+    return _item_values(timeline.ordered_after(rows, cursor), ())[: size.value + 1]
+
+
+def _paged(found: list[dict], size: int) -> tuple[list[dict], timeline.Cursor | None]:
     shown = found[:size]
     more = len(found) > size
     next_cursor = timeline.Cursor(shown[-1]["occurred_at"], shown[-1]["id"]) if more else None
@@ -406,6 +434,10 @@ def list_contact_activities(
     rows = timeline.contact_entries(contact, None)
     if keys := comma_separated(query.type):
         rows = filtered(TimelineFilter(query_of(type=keys), rows, workspace=workspace))
-    found, next_cursor = item_page(rows, query.take, cursor, query.page)
+        found, next_cursor = item_page(rows, query.take, cursor, query.page)
+    elif query.page in (None, 1) or cursor:
+        found, next_cursor = contact_item_page(contact, query.take, cursor)
+    else:
+        found, next_cursor = item_page(rows, query.take, cursor, query.page)
     link_next(request, response, next_cursor and next_cursor.encode())
     return rendered(request, response, activity_items(found))
