@@ -5,7 +5,8 @@ compiling them costs several times what the database takes to answer them (at 2.
 entries on SQLite: about 3 ms to build and compile the page's query, 0.4 ms to run it).
 They come in a few shapes only, so `rows` compiles each shape once, from a queryset
 built with stand-in values, and runs that SQL with the request's values in the
-stand-ins' places, converting the rows with the ORM's own converters.
+stand-ins' places, converting the rows with the ORM's own converters. `instances` makes
+model instances of such rows, for the few queries every request runs.
 
 A shape is everything about the values that changes the SQL: which are None or not
 stand-in kinds (they go to the builder as they are), and how long each list is.
@@ -75,23 +76,26 @@ def instances(
     them: with the objects of its non-null foreign keys `related` set, as `select_related`
     would, and its `annotations` as attributes."""
     models = [model, *(model._meta.get_field(field).related_model for field in related)]
-    found = []
-    for row in rows(
-        name, partial(_instance_rows, build, models, related, annotations), values, using
-    ):
-        start = 0
-        objects = []
-        for each in models:
-            columns = _columns(each)
-            objects.append(each.from_db(using, columns, row[start : start + len(columns)]))
-            start += len(columns)
-        instance, *others = objects
-        for field, other in zip(related, others, strict=True):
-            setattr(instance, field, other)
-        for annotation, value in zip(annotations, row[start:], strict=True):
-            setattr(instance, annotation, value)
-        found.append(instance)
-    return found
+    build_rows = partial(_instance_rows, build, models, related, annotations)
+    return [
+        _instance(row, models, related, annotations, using)
+        for row in rows(name, build_rows, values, using)
+    ]
+
+
+def _instance(row: tuple, models: list, related: Sequence[str], annotations, using) -> Model:
+    objects = []
+    start = 0
+    for model in models:
+        columns = _columns(model)
+        objects.append(model.from_db(using, columns, row[start : start + len(columns)]))
+        start += len(columns)
+    instance, *others = objects
+    for field, other in zip(related, others, strict=True):
+        setattr(instance, field, other)
+    for annotation, value in zip(annotations, row[start:], strict=True):
+        setattr(instance, annotation, value)
+    return instance
 
 
 def _instance_rows(build, models, related, annotations, **values) -> QuerySet:
