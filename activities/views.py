@@ -101,10 +101,10 @@ def render_contact_page(
     """
     context = timeline_context(request, contact)
     status = 422 if note_form is not None and note_form.errors else context["status"]
-    segments = Segment.objects.in_workspace(request.workspace).annotate(
-        is_member=Exists(SegmentMembership.objects.filter(segment=OuterRef("pk"), contact=contact))
+    values = {"workspace_id": request.workspace.pk, "contact_id": contact.pk}
+    segments = compiled.instances(
+        "contact-segments", Segment, _segments, values, annotations=["is_member"]
     )
-    segments = list(segments.order_by("name"))
     context |= {
         "note_form": note_form or NoteForm(),
         "segments": [segment for segment in segments if segment.is_member],
@@ -124,6 +124,13 @@ def render_contact_page(
         context | {"contact_page_html": page_html},
         status=status,
     )
+
+
+def _segments(workspace_id, contact_id) -> QuerySet[Segment]:
+    """The workspace's segments by name, marked `is_member` where the contact is in them."""
+    memberships = SegmentMembership.objects.filter(segment=OuterRef("pk"), contact_id=contact_id)
+    segments = Segment.objects.filter(workspace_id=workspace_id).order_by("name")
+    return segments.annotate(is_member=Exists(memberships))
 
 
 @require_safe
