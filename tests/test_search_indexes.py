@@ -21,3 +21,14 @@ def test_contact_search_uses_the_trigram_indexes(workspace):
     plan = query.explain()
     assert "contact_name_trgm" in plan
     assert "contact_email_trgm" in plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes are PostgreSQL's")
+def test_the_trigram_indexes_take_changes_without_a_pending_list(db):
+    """Each logged activity updates its contacts' rows; through GIN's pending list those
+    updates would make every search read the list, or every contact."""
+    names = ["contact_name_trgm", "contact_email_trgm", "contact_company_trgm"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s)", [names])
+        options = dict(cursor.fetchall())
+    assert options == {name: ["fastupdate=off"] for name in names}
