@@ -150,15 +150,6 @@ if database_url := env("DATABASE_URL"):
         # more rows than fit in memory through it (exports and imports page by keyset).
         | {"DISABLE_SERVER_SIDE_CURSORS": True}
     }
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # Parameters bound on the server, and a statement prepared the Nth time it runs on
-        # a connection, so that PostgreSQL plans the timeline's queries once per connection
-        # (docs/design.md, "PostgreSQL"). 0 turns preparing off: for a pooler that cannot
-        # keep prepared statements (PgBouncer's transaction mode before 1.21).
-        prepare_threshold = envint("DB_PREPARE_THRESHOLD", "5", minimum=0)
-        DATABASES["default"].setdefault("OPTIONS", {}).update(
-            server_side_binding=True, prepare_threshold=prepare_threshold or None
-        )
 else:
     DATABASES = {
         "default": _sqlite_database(Path(env("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))))
