@@ -431,13 +431,13 @@ def list_contact_activities(
     workspace = workspace_for(request, org_id)
     contact = get_contact(request, contact_id)
     cursor = decode_cursor(query.next)
-    rows = timeline.contact_entries(contact, None)
-    if keys := comma_separated(query.type):
-        rows = filtered(TimelineFilter(query_of(type=keys), rows, workspace=workspace))
-        found, next_cursor = item_page(rows, query.take, cursor, query.page)
-    elif query.page in (None, 1) or cursor:
+    keys = comma_separated(query.type)
+    if not keys and (cursor or query.page in (None, 1)):
         found, next_cursor = contact_item_page(contact, query.take, cursor)
     else:
+        rows = timeline.contact_entries(contact, None)
+        if keys:
+            rows = filtered(TimelineFilter(query_of(type=keys), rows, workspace=workspace))
         found, next_cursor = item_page(rows, query.take, cursor, query.page)
     link_next(request, response, next_cursor and next_cursor.encode())
     return rendered(request, response, activity_items(found))
