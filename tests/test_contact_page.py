@@ -382,7 +382,7 @@ def busy_timeline(contact, workspace, actor, segment):
 
 
 # The contact page adds its header, segments, chart and filter choices to the timeline.
-CONTACT_PAGE_QUERIES = 12
+CONTACT_PAGE_QUERIES = 11
 # Session, user, memberships; the contact; the page; its replies; its reactions.
 TIMELINE_QUERIES = 7
 
