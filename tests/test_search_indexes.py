@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from contacts.models import Contact
 
@@ -23,12 +24,42 @@ def test_contact_search_uses_the_trigram_indexes(workspace):
     assert "contact_email_trgm" in plan
 
 
+TRIGRAM_INDEXES = ["contact_name_trgm", "contact_email_trgm", "contact_company_trgm"]
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes are PostgreSQL's")
-def test_the_trigram_indexes_take_changes_without_a_pending_list(db):
-    """Each logged activity updates its contacts' rows; through GIN's pending list those
-    updates would make every search read the list, or every contact."""
-    names = ["contact_name_trgm", "contact_email_trgm", "contact_company_trgm"]
+def test_the_trigram_indexes_keep_a_short_pending_list(db):
+    """Changes go into the indexes in batches, through a pending list of 256 kB at most:
+    each logged activity updates its contacts' rows, and a long list would make every
+    search read it, or every contact."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s)", [names])
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s)", [TRIGRAM_INDEXES]
+        )
         options = dict(cursor.fetchall())
-    assert options == {name: ["fastupdate=off"] for name in names}
+    assert options == {
+        name: ["fastupdate=on", "gin_pending_list_limit=256"] for name in TRIGRAM_INDEXES
+    }
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes are PostgreSQL's")
+def test_contact_updates_leave_at_most_the_capped_pending_list(workspace):
+    contacts = Contact.objects.bulk_create(
+        Contact(
+            workspace=workspace,
+            name=f"Person {i} Quartermaine-Ashby",
+            email=f"person.{i}.quartermaine@example.com",
+            company=f"Quartermaine Holdings {i}",
+        )
+        for i in range(3000)
+    )
+    for contact in contacts:  # one statement each, as activities arrive
+        Contact.objects.filter(pk=contact.pk).update(last_activity_at=timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pgstattuple")
+        pending = {}
+        for name in TRIGRAM_INDEXES:
+            cursor.execute("SELECT pending_pages FROM pgstatginindex(%s)", [name])
+            pending[name] = cursor.fetchone()[0]
+    # 256 kB is 32 pages; the default limit (4 MB) would hold every change made here.
+    assert max(pending.values()) <= 33, pending
