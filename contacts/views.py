@@ -54,7 +54,9 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def _counted(self) -> int:
-        return self.object_list[: self.cap + 1].count()
+        # Unordered: the count of the first `cap` + 1 is the same in any order, and the
+        # list's order would make the database sort every match before counting.
+        return self.object_list.order_by()[: self.cap + 1].count()
 
     @cached_property
     def count(self) -> int:

@@ -3,6 +3,7 @@ whatever a person types is taken as text."""
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from contacts.models import Contact
 from contacts.views import CappedPaginator
@@ -95,6 +96,17 @@ def test_a_count_within_the_cap_is_exact(owner_client, workspace, monkeypatch):
     html = owner_client.get("/contacts/", {"q": "person"}, **HTMX).content.decode()
     assert "<strong>60</strong> contacts" in html
     assert "Page 1 of 2<" in html
+
+
+def test_the_count_does_not_sort_the_matches(owner_client, workspace):
+    Contact.objects.bulk_create(
+        Contact(workspace=workspace, name=f"Person {index:03}") for index in range(3)
+    )
+    with CaptureQueriesContext(connection) as captured:
+        html = owner_client.get("/contacts/", {"q": "person"}, **HTMX).content.decode()
+    assert "<strong>3</strong> contacts" in html
+    counts = [query["sql"] for query in captured if query["sql"].startswith("SELECT COUNT(")]
+    assert len(counts) == 1 and "ORDER BY" not in counts[0]
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the FTS5 index is SQLite's")
