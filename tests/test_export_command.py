@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.urls import reverse
 
 from activities import exporting, services, timeline
@@ -139,3 +140,24 @@ def test_another_workspaces_contact_is_not_found(workspace, outsider_contact):
         call_command(
             "export_timeline", "acme", "--contact", str(outsider_contact.pk), stdout=io.StringIO()
         )
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's page cache")
+def test_the_export_reads_through_a_small_page_cache(workspace, contact, entries):
+    """The settings give each connection 62.5 MiB; an export, which reads each page once,
+    would only grow by it."""
+
+    def cache_size(size: int | None = None) -> int:
+        with connection.cursor() as cursor:
+            if size is not None:
+                cursor.execute(f"PRAGMA cache_size = {size}")
+            cursor.execute("PRAGMA cache_size")
+            return cursor.fetchone()[0]
+
+    before = cache_size()
+    try:
+        assert cache_size(-64000) == -64000
+        export("acme", "--contact", str(contact.pk))
+        assert cache_size() == -2000
+    finally:
+        cache_size(before)
