@@ -254,6 +254,19 @@ def test_query_count_does_not_grow_with_contacts_or_segments(
     assert response.content.decode().count('class="chip color-') == 150
 
 
+def test_each_row_shows_its_contact_s_own_segments_by_name(
+    owner_client, workspace, trio, segment, actor
+):
+    analysts = Segment.objects.create(workspace=workspace, name="Analysts", color="blue")
+    services.add_to_segment(contact=trio["ada"], segment=segment, actor=actor)
+    services.add_to_segment(contact=trio["ada"], segment=analysts, actor=actor)
+    services.add_to_segment(contact=trio["grace"], segment=segment, actor=actor)
+    html = owner_client.get("/contacts/").content.decode()
+    rows = html.split('<li class="contact-row">')[1:]
+    chips = [[chip.split("<")[0] for chip in row.split('class="chip color-')[1:]] for row in rows]
+    assert chips == [['blue">Analysts', 'purple">VIP'], ['purple">VIP'], []]
+
+
 # The picker's search
 
 
