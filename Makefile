@@ -7,7 +7,7 @@ HOST_PORT ?= 127.0.0.1:8000
 # The PostgreSQL run of the suite; pytest-django makes and drops test_<name> itself.
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/trail
 
-.PHONY: install run test test-sqlite test-postgres lint format screenshots clean
+.PHONY: install run test test-sqlite test-postgres lint format clean
 
 install: $(VENV)/.installed
 
