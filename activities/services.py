@@ -235,33 +235,34 @@ def log_activity(
     constraint decides; the loser reads the winner's row back).
     """
     _same_workspace(workspace, *contacts, *(fields.get(name) for name in WORKSPACE_RECORDS))
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                activity = _write_entry(
-                    workspace=workspace,
-                    type_key=type_key,
-                    type_name=type_name,
-                    contacts=contacts,
-                    actor=actor,
-                    source=source,
-                    occurred_at=occurred_at,
-                    title=title,
-                    body=body,
-                    external_id=external_id or None,
-                    restricted=_is_restricted(targets),
-                    **fields,
-                )
-                _add_targets(activity, targets)
-                _add_attachments(activity, attachments)
-        except IntegrityError:
-            existing = (
-                external_id
-                and Activity.objects.filter(workspace=workspace, external_id=external_id).first()
+    # One transaction, or a savepoint in the caller's: either way a failed write leaves
+    # the connection usable for reading the winner's row back.
+    try:
+        with transaction.atomic():
+            activity = _write_entry(
+                workspace=workspace,
+                type_key=type_key,
+                type_name=type_name,
+                contacts=contacts,
+                actor=actor,
+                source=source,
+                occurred_at=occurred_at,
+                title=title,
+                body=body,
+                external_id=external_id or None,
+                restricted=_is_restricted(targets),
+                **fields,
             )
-            if not existing:
-                raise
-            return existing, False
+            _add_targets(activity, targets)
+            _add_attachments(activity, attachments)
+    except IntegrityError:
+        existing = (
+            external_id
+            and Activity.objects.filter(workspace=workspace, external_id=external_id).first()
+        )
+        if not existing:
+            raise
+        return existing, False
     return activity, True
 
 

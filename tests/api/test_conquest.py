@@ -191,6 +191,16 @@ def test_an_unknown_type_key_creates_the_type_once(api, minimal_request, workspa
     assert first["activity"]["activityTypeId"] == str(kudos.pk)
 
 
+def test_a_create_runs_a_fixed_few_statements(api, minimal_request, django_assert_num_queries):
+    api.post(PATH, minimal_request)  # a token's first use is written once
+    # The token, the member, the type; then in one savepoint the activity, its link and
+    # the contact's last activity time.
+    with django_assert_num_queries(8):
+        response = api.post(PATH, minimal_request)
+    assert response.status_code == 200
+    assert Activity.objects.filter(title="Said hello").count() == 2
+
+
 # Re-sending an external id
 
 
