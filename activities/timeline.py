@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import (
     Aggregate,
     Count,
+    Exists,
     F,
     IntegerField,
     JSONField,
@@ -246,26 +247,33 @@ class JSONList(Aggregate):
 def for_page(rows: QuerySet, contact: Contact | None = None) -> QuerySet:
     """Timeline rows (a contact's links or the feed's activities) with what a page shows
     of each entry besides its own columns, in the same query: the note's author, the
-    entry's contacts other than `contact` (`other_contacts`) and its attachments
-    (`attachment_list`)."""
+    entry's contacts other than `contact` (`other_contacts`), its attachments
+    (`attachment_list`), and whether it has replies or reactions, visible or not
+    (`has_replies`, `has_reactions`: `prepare` reads those of the entries that have)."""
     prefix = "activity__" if rows.model is ActivityContact else ""
-    others = ActivityContact.objects.filter(activity=OuterRef(f"{prefix}pk"))
+    entry = OuterRef(f"{prefix}pk")
+    others = ActivityContact.objects.filter(activity=entry)
     if contact is not None:
         others = others.exclude(contact=contact)
-    attachments = Attachment.objects.filter(activity=OuterRef(f"{prefix}pk"))
+    attachments = Attachment.objects.filter(activity=entry)
     return rows.annotate(
         note_author_id=F(f"{prefix}note__author_id"),
         other_contacts=_json_list(others, id="contact_id", name="contact__name"),
         attachment_list=_json_list(
             attachments, kind="kind", name="name", url="url", external_id="external_id"
         ),
+        has_replies=Exists(Activity.objects.filter(reply_to=entry)),
+        has_reactions=Exists(Activity.objects.filter(react_to=entry)),
     )
 
 
+# `for_page`'s annotations, as a reply reads them: empty.
 _NOTHING_ADDED = {
     "note_author_id": Value(None, output_field=IntegerField()),
     "other_contacts": Value(None, output_field=JSONField()),
     "attachment_list": Value(None, output_field=JSONField()),
+    "has_replies": Value(False),
+    "has_reactions": Value(False),
 }
 
 
@@ -320,6 +328,8 @@ class Entry:
     note_author_id: int | None
     other_contacts: list[ContactRef]
     attachment_list: list[dict]
+    has_replies: bool
+    has_reactions: bool
     # Set by `prepare` and the views.
     reply_list: list["Entry"] = field(default_factory=list)
     reaction_counts: list[tuple[str, int]] = field(default_factory=list)
@@ -364,14 +374,13 @@ def entry_rows(rows: QuerySet) -> QuerySet:
     """`for_page` rows as the tuples `_entry` reads."""
     prefix = "activity__" if rows.model is ActivityContact else ""
     names = [prefix + name for name in (*ENTRY_COLUMNS, *_RELATED_COLUMNS)]
-    return rows.values_list(*names, "note_author_id", "other_contacts", "attachment_list")
+    return rows.values_list(*names, *_NOTHING_ADDED)
 
 
 def _entry(row: tuple) -> Entry:
     own = row[:_OWN_COUNT]
-    key, name, icon, color, first, last, username, note_author_id, others, attachments = row[
-        _OWN_COUNT:
-    ]
+    key, name, icon, color, first, last, username = row[_OWN_COUNT:_ADDED_AT]
+    note_author_id, others, attachments, has_replies, has_reactions = row[_ADDED_AT:]
     user_name = username and person_name(first, last, username)
     return Entry(
         *own,
@@ -380,10 +389,13 @@ def _entry(row: tuple) -> Entry:
         note_author_id=note_author_id,
         other_contacts=_contact_refs(others),
         attachment_list=attachments or [],
+        has_replies=bool(has_replies),
+        has_reactions=bool(has_reactions),
     )
 
 
 _OWN_COUNT = len(ENTRY_COLUMNS)
+_ADDED_AT = _OWN_COUNT + len(_RELATED_COLUMNS)
 _ACTOR_NAME = ENTRY_COLUMNS.index("actor_name")
 _ACTOR_KIND = ENTRY_COLUMNS.index("actor_kind")
 
@@ -401,32 +413,35 @@ def prepare(
     contact: Contact | None = None,
     pinned_id: uuid.UUID | None = None,
 ) -> Entry | None:
-    """Load the page's entries' replies and reaction counts, in two queries however many
-    entries there are.
+    """Load the page's entries' replies and reaction counts, in at most two queries
+    however many entries there are: each runs only if an entry has any (`has_replies`,
+    `has_reactions`; most pages have none).
 
     With `pinned_id`, the contact's pinned entry comes with the replies and is prepared
-    like the others: it is returned, or None if the member may not see it.
+    like the others: it is returned, or None if the member may not see it. Whether it has
+    replies or reactions is not known before, so both queries run.
     """
-    ids = [entry.id for entry in entries]
-    if pinned_id:
-        ids.append(pinned_id)
-    if not ids:
-        return None
+    pinned_ids = [pinned_id] if pinned_id else []
+    replied = [entry.id for entry in entries if entry.has_replies] + pinned_ids
+    reacted = [entry.id for entry in entries if entry.has_reactions] + pinned_ids
     viewer = _viewer_values(membership)
-    # Only the pinned entry's row shows other contacts than the page's.
-    contact_id = contact.pk if contact and pinned_id else None
-    wanted = {"ids": ids, "pinned_id": pinned_id, "contact_id": contact_id}
     pinned = None
     replies = defaultdict(list)
-    for row in compiled.rows("replies", _reply_rows, viewer | wanted):
-        entry = _entry(row)
-        if entry.id == pinned_id:
-            pinned = entry
-        else:
-            replies[entry.reply_to_id].append(entry)
+    if replied:
+        # Only the pinned entry's row shows other contacts than the page's.
+        contact_id = contact.pk if contact and pinned_id else None
+        wanted = {"ids": replied, "pinned_id": pinned_id, "contact_id": contact_id}
+        for row in compiled.rows("replies", _reply_rows, viewer | wanted):
+            entry = _entry(row)
+            if entry.id == pinned_id:
+                pinned = entry
+            else:
+                replies[entry.reply_to_id].append(entry)
     reactions = defaultdict(list)
-    for react_to, title, count in compiled.rows("reactions", _reaction_rows, viewer | {"ids": ids}):
-        reactions[react_to].append((title or "+1", count))
+    if reacted:
+        found = compiled.rows("reactions", _reaction_rows, viewer | {"ids": reacted})
+        for react_to, title, count in found:
+            reactions[react_to].append((title or "+1", count))
     for entry in (*entries, *([pinned] if pinned else [])):
         entry.reply_list = replies[entry.id]
         entry.reaction_counts = reactions[entry.id]

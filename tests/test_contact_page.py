@@ -447,6 +447,47 @@ def test_load_more_query_count_is_fixed(owner_client, busy_timeline, django_asse
     assert entry_titles(more) == [f"Entry {index}" for index in range(6, 0, -1)]
 
 
+def test_a_page_without_replies_or_reactions_reads_neither(
+    owner_client, contact, django_assert_num_queries
+):
+    for index in range(PAGE_SIZE + 5):
+        log(contact, title=f"Entry {index}")
+    page = owner_client.get(reverse("contact-detail", args=[contact.pk]))
+    with django_assert_num_queries(TIMELINE_QUERIES - 2):
+        more = owner_client.get(load_more_url(page), headers={"HX-Request": "true"})
+    assert entry_titles(more) == [f"Entry {index}" for index in range(4, -1, -1)]
+
+
+def test_a_page_reads_the_replies_and_reactions_of_the_entries_that_have_them(
+    owner_client, contact, django_assert_num_queries
+):
+    entries = [log(contact, title=f"Entry {index}") for index in range(PAGE_SIZE + 5)]
+    log(contact, "api:message", title="First reply", reply_to=entries[1])
+    page = owner_client.get(reverse("contact-detail", args=[contact.pk]))
+    with django_assert_num_queries(TIMELINE_QUERIES - 1):  # the replies, not the reactions
+        more = owner_client.get(load_more_url(page), headers={"HX-Request": "true"})
+    assert more.content.count(b'class="reply"') == 1
+    assert b"First reply" in more.content
+    assert b'class="reactions"' not in more.content
+
+    log(contact, "api:reaction", title="heart", react_to=entries[2])
+    with django_assert_num_queries(TIMELINE_QUERIES):
+        more = owner_client.get(load_more_url(page), headers={"HX-Request": "true"})
+    assert b'<span class="reaction">heart <b>1</b></span>' in more.content
+    assert b"First reply" in more.content
+
+
+def test_a_reply_the_member_may_not_see_stays_hidden(teammate_client, contact, owner):
+    call = log(contact, title="Call")
+    only_owner = [TargetSpec(target_id=owner.username)]
+    log(contact, "api:message", title="Private reply", reply_to=call, targets=only_owner)
+    log(contact, "api:reaction", title="heart", react_to=call, targets=only_owner)
+    response = teammate_client.get(reverse("contact-detail", args=[contact.pk]))
+    assert entry_titles(response) == ["Call"]
+    assert b"Private reply" not in response.content
+    assert b'class="reactions"' not in response.content
+
+
 def test_chart_counts_entries_per_week(owner_client, contact):
     now = timezone.now()
     this_week = start_of_today() - timedelta(days=now.weekday())
