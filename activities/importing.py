@@ -27,6 +27,7 @@ import io
 import json
 import random
 import re
+import signal
 import sys
 import time
 import uuid
@@ -55,9 +56,6 @@ FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 BATCH_SIZE = 20_000
 # Contact references an activity import remembers (a few tens of MB at most).
 CONTACT_CACHE = 200_000
-# An activity import moves contacts' last activity times every so many batches (and at
-# the end), so that an import cut short leaves them nearly right.
-LAST_ACTIVITY_EVERY = 20
 
 
 class ImportStopped(Exception):
@@ -344,10 +342,11 @@ class _Importer:
 
     def run(self, stream: BinaryIO, fmt: str) -> Summary:
         """Import the stream. Raises ImportStopped if it cannot be read to its end; what
-        was read before is written first, and `summary` counts it."""
+        was read before is written first, and `summary` counts it. Interrupted (Ctrl-C,
+        SIGTERM), it finishes what the batches written so far leave to the end."""
         try:
             self._read(stream, fmt)
-        except ImportStopped:
+        except (ImportStopped, KeyboardInterrupt):
             with contextlib.suppress(ImportStopped):  # the first stop is the one to report
                 self.finish()
             raise
@@ -501,9 +500,10 @@ class ActivityImporter(_Importer):
         self.new_id = _time_ordered_ids()
         # Contact references found in earlier batches, so that most batches need no query.
         self.contact_ids: dict[str, uuid.UUID] = {}
-        # The latest time of each contact's entries written since its last activity was.
+        # The latest time of each contact's entries written, for its last activity time:
+        # moved once, at the end (or when this holds too many contacts), since a file in
+        # time order would move the same contacts again after every batch.
         self.latest: dict[uuid.UUID, datetime] = {}
-        self.batches_since_latest = 0
         # Files from other tools repeat bodies (templates, "Left a voicemail.").
         self.render_short = functools.lru_cache(maxsize=1024)(render_text)
 
@@ -637,8 +637,7 @@ class ActivityImporter(_Importer):
         )
         self.summary.imported += new
         self.summary.skipped += len(ready) - new
-        self.batches_since_latest += 1
-        if self.batches_since_latest >= LAST_ACTIVITY_EVERY or len(self.latest) > CONTACT_CACHE:
+        if len(self.latest) > CONTACT_CACHE:
             self._write_last_activity()
         return problems
 
@@ -653,7 +652,6 @@ class ActivityImporter(_Importer):
                 None, f"the database failed moving contacts' last activity times ({error})"
             ) from error
         self.latest.clear()
-        self.batches_since_latest = 0
 
     def _find_contacts(self, refs: set[str]) -> dict[str, uuid.UUID]:
         """Each reference's contact, by external id first and then by id (as Eloqua's
@@ -920,12 +918,16 @@ class ImportCommand(BaseCommand):
             progress=progress,
             **self.importer_options(options),
         )
+        # A stop asked for (`kill`, a container's shutdown) ends as Ctrl-C does: the
+        # contacts of the rows written get their last activity times.
+        on_terminate = signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
             summary = importer.run(stream, fmt)
         except ImportStopped as stop:
             self.stdout.write(str(importer.summary))
             raise CommandError(str(stop)) from None
         finally:
+            signal.signal(signal.SIGTERM, on_terminate)
             bar.close()
             if stream is not sys.stdin.buffer:
                 stream.close()

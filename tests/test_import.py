@@ -3,7 +3,10 @@ from CSV and JSON Lines, with bad rows reported by line number while the others 
 
 import io
 import json
+import os
+import signal
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -535,16 +538,56 @@ def test_a_database_failure_leaves_the_written_rows_contacts_up_to_date(
     assert people["p1"].last_activity_at == datetime(2024, 3, 1, 10, 2, tzinfo=UTC)
 
 
-def test_an_import_cut_short_has_moved_last_activity_every_twenty_batches(
-    tmp_path, workspace, people, monkeypatch
+def interrupt_on_batch(monkeypatch, number: int, interrupt: Callable[[], None]) -> None:
+    write_batch = services.import_activity_batch
+    calls = []
+
+    def interrupted(**kwargs):
+        calls.append(len(kwargs["rows"]))
+        if len(calls) == number:
+            interrupt()
+        return write_batch(**kwargs)
+
+    monkeypatch.setattr(services, "import_activity_batch", interrupted)
+
+
+def ctrl_c():
+    raise KeyboardInterrupt
+
+
+def sigterm():
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+@pytest.mark.parametrize("interrupt", [ctrl_c, sigterm])
+def test_an_interrupted_import_moves_the_last_activity_of_what_it_wrote(
+    tmp_path, workspace, people, monkeypatch, interrupt
 ):
-    fail_on_batch(monkeypatch, 23, KeyboardInterrupt())
+    interrupt_on_batch(monkeypatch, 23, interrupt)
     path = write(tmp_path, "a.csv", ACTIVITIES_HEADER + minutes_rows(30, "p1"))
+    on_terminate = signal.getsignal(signal.SIGTERM)
     with pytest.raises(KeyboardInterrupt):
         run("import_activities", "acme", path, "--batch-size", "1")
     assert Activity.objects.count() == 22
     people["p1"].refresh_from_db()
-    assert people["p1"].last_activity_at == datetime(2024, 3, 1, 10, 20, tzinfo=UTC)
+    assert people["p1"].last_activity_at == datetime(2024, 3, 1, 10, 22, tzinfo=UTC)
+    assert signal.getsignal(signal.SIGTERM) is on_terminate
+
+
+def test_an_import_moves_last_activity_times_once(tmp_path, workspace, people, monkeypatch):
+    moves = []
+    advance = services.advance_last_activity
+
+    def recorded(latest):
+        moves.append(dict(latest))
+        advance(latest)
+
+    monkeypatch.setattr(services, "advance_last_activity", recorded)
+    path = write(tmp_path, "a.csv", ACTIVITIES_HEADER + minutes_rows(30, "p1"))
+    run("import_activities", "acme", path, "--batch-size", "1")
+    assert moves == [{people["p1"].pk: datetime(2024, 3, 1, 10, 30, tzinfo=UTC)}]
+    people["p1"].refresh_from_db()
+    assert people["p1"].last_activity_at == datetime(2024, 3, 1, 10, 30, tzinfo=UTC)
 
 
 # The command itself
