@@ -309,8 +309,14 @@ class ActivityContact(models.Model):
         Contact, on_delete=models.CASCADE, related_name="activity_links", db_index=False
     )
     occurred_at = models.DateTimeField()
+    # No foreign key in the database: the activity's own type has one, and this copy of
+    # it would cost a check per link at every commit (one in five of an import's checks).
     type = models.ForeignKey(
-        ActivityType, on_delete=models.RESTRICT, related_name="+", db_index=False
+        ActivityType,
+        on_delete=models.RESTRICT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     pinned = models.BooleanField(default=False)
 

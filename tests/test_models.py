@@ -9,7 +9,8 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import RestrictedError
 from django.utils import timezone
 
 from activities import services, types
@@ -158,6 +159,21 @@ def test_an_activity_is_linked_to_a_contact_once(workspace, contact):
         ActivityContact.objects.create(
             activity=link.activity, contact=contact, occurred_at=link.occurred_at, type=link.type
         )
+
+
+def test_a_link_s_type_is_checked_through_its_activity_only(workspace, contact):
+    """The database checks the activity's type, not the link's copy of it (one check
+    fewer per link at each commit); a type in use still cannot be deleted."""
+    link = _pinned_link(workspace, contact, pinned=False)
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "activities_activitycontact")
+    checked = {c["columns"][0]: c["foreign_key"] for c in constraints.values() if c["foreign_key"]}
+    assert checked == {
+        "activity_id": ("activities_activity", "id"),
+        "contact_id": ("contacts_contact", "id"),
+    }
+    with pytest.raises(RestrictedError):
+        link.type.delete()
 
 
 # Segment
