@@ -18,7 +18,6 @@ from django.contrib.auth import get_user_model
 from django.db.models import (
     Aggregate,
     Count,
-    Exists,
     F,
     IntegerField,
     JSONField,
@@ -262,9 +261,17 @@ def for_page(rows: QuerySet, contact: Contact | None = None) -> QuerySet:
         attachment_list=_json_list(
             attachments, kind="kind", name="name", url="url", external_id="external_id"
         ),
-        has_replies=Exists(Activity.objects.filter(reply_to=entry)),
-        has_reactions=Exists(Activity.objects.filter(react_to=entry)),
+        has_replies=_any(Activity.objects.filter(reply_to=entry)),
+        has_reactions=_any(Activity.objects.filter(react_to=entry)),
     )
+
+
+def _any(rows: QuerySet) -> Subquery:
+    """1 if there are `rows`, else NULL: a probe of their index for each entry. (PostgreSQL
+    may run an EXISTS as one hash of every row the subquery could match, all of the table's
+    replies, say, when it misjudges how many entries the LIMIT leaves; a scalar subquery
+    it cannot.)"""
+    return Subquery(rows.order_by().values(found=Value(1))[:1], output_field=IntegerField())
 
 
 # `for_page`'s annotations, as a reply reads them: empty.
@@ -272,8 +279,8 @@ _NOTHING_ADDED = {
     "note_author_id": Value(None, output_field=IntegerField()),
     "other_contacts": Value(None, output_field=JSONField()),
     "attachment_list": Value(None, output_field=JSONField()),
-    "has_replies": Value(False),
-    "has_reactions": Value(False),
+    "has_replies": Value(None, output_field=IntegerField()),
+    "has_reactions": Value(None, output_field=IntegerField()),
 }
 
 
@@ -389,8 +396,8 @@ def _entry(row: tuple) -> Entry:
         note_author_id=note_author_id,
         other_contacts=_contact_refs(others),
         attachment_list=attachments or [],
-        has_replies=bool(has_replies),
-        has_reactions=bool(has_reactions),
+        has_replies=has_replies is not None,
+        has_reactions=has_reactions is not None,
     )
 
 
