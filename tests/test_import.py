@@ -507,17 +507,25 @@ def test_a_batch_the_database_refuses_is_reported_and_the_others_load(
     assert set(Activity.objects.values_list("external_id", flat=True)) == {"a1", "a2", "a5"}
 
 
-def fail_on_batch(monkeypatch, number: int, error: BaseException) -> None:
+def on_batch(monkeypatch, number: int, act: Callable[[], None]) -> None:
+    """Call `act` as the import writes its batch `number` (counting from 1)."""
     write_batch = services.import_activity_batch
     calls = []
 
-    def failing(**kwargs):
+    def acting(**kwargs):
         calls.append(len(kwargs["rows"]))
         if len(calls) == number:
-            raise error
+            act()
         return write_batch(**kwargs)
 
-    monkeypatch.setattr(services, "import_activity_batch", failing)
+    monkeypatch.setattr(services, "import_activity_batch", acting)
+
+
+def raising(error: BaseException) -> Callable[[], None]:
+    def act():
+        raise error
+
+    return act
 
 
 def minutes_rows(count: int, contact: str) -> str:
@@ -529,7 +537,7 @@ def minutes_rows(count: int, contact: str) -> str:
 def test_a_database_failure_leaves_the_written_rows_contacts_up_to_date(
     tmp_path, workspace, people, monkeypatch
 ):
-    fail_on_batch(monkeypatch, 2, OperationalError("server closed the connection"))
+    on_batch(monkeypatch, 2, raising(OperationalError("server closed the connection")))
     path = write(tmp_path, "a.csv", ACTIVITIES_HEADER + minutes_rows(4, "p1"))
     out, _, error = run_failing("import_activities", "acme", path, "--batch-size", "2")
     assert str(error) == "line 4: the database failed; stopped"
@@ -538,32 +546,17 @@ def test_a_database_failure_leaves_the_written_rows_contacts_up_to_date(
     assert people["p1"].last_activity_at == datetime(2024, 3, 1, 10, 2, tzinfo=UTC)
 
 
-def interrupt_on_batch(monkeypatch, number: int, interrupt: Callable[[], None]) -> None:
-    write_batch = services.import_activity_batch
-    calls = []
-
-    def interrupted(**kwargs):
-        calls.append(len(kwargs["rows"]))
-        if len(calls) == number:
-            interrupt()
-        return write_batch(**kwargs)
-
-    monkeypatch.setattr(services, "import_activity_batch", interrupted)
-
-
-def ctrl_c():
-    raise KeyboardInterrupt
-
-
 def sigterm():
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-@pytest.mark.parametrize("interrupt", [ctrl_c, sigterm])
+@pytest.mark.parametrize(
+    "interrupt", [raising(KeyboardInterrupt()), sigterm], ids=["ctrl-c", "sigterm"]
+)
 def test_an_interrupted_import_moves_the_last_activity_of_what_it_wrote(
     tmp_path, workspace, people, monkeypatch, interrupt
 ):
-    interrupt_on_batch(monkeypatch, 23, interrupt)
+    on_batch(monkeypatch, 23, interrupt)
     path = write(tmp_path, "a.csv", ACTIVITIES_HEADER + minutes_rows(30, "p1"))
     on_terminate = signal.getsignal(signal.SIGTERM)
     with pytest.raises(KeyboardInterrupt):
