@@ -105,6 +105,35 @@ def test_default_database_without_configuration_is_the_project_sqlite_file():
     assert mode == "IMMEDIATE"
 
 
+KEEPS_ITS_CONNECTION = """
+import io, sys, django
+django.setup()
+from django.db import connection
+from config.wsgi import application
+connection.ensure_connection()
+opened = connection.connection
+environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/healthz", "SERVER_NAME": "127.0.0.1",
+           "SERVER_PORT": "80", "wsgi.input": io.BytesIO(), "wsgi.url_scheme": "http"}
+answer = application(environ, lambda status, headers: None)
+answer.close()  # request_finished: where Django closes connections past their age
+print(connection.connection is opened)
+"""
+
+
+@pytest.mark.parametrize(("max_age", "kept"), [(None, "True"), ("0", "False")])
+def test_a_sqlite_connection_outlives_its_request_unless_told_otherwise(tmp_path, max_age, kept):
+    # A new connection costs a request its setup and its page cache (docs/benchmarks.md).
+    ages = {"CONN_MAX_AGE": max_age} if max_age else {}
+    result = run(
+        ["-c", KEEPS_ITS_CONNECTION],
+        DJANGO_SETTINGS_MODULE="config.settings",
+        SQLITE_PATH=str(tmp_path / "trail.sqlite3"),
+        **ages,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == kept
+
+
 def test_requests_are_not_wrapped_in_one_transaction():
     assert connection.settings_dict["ATOMIC_REQUESTS"] is False
 
