@@ -463,12 +463,21 @@ def test_queries_stay_few_whatever_take(
     # The token, the contact, the type filter's types, the page, its segments, its notes.
     assert counts[0] == counts[1] <= 6
 
-    # Without a filter, first page or deep: no types to look up.
-    with django_assert_max_num_queries(5):
+    # Without a filter, first page or deep: no types to look up, and the page query checks
+    # the contact's workspace itself: the token, the page, its segments, its notes.
+    with django_assert_max_num_queries(4):
         first = api.get(path, {"take": 50})
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(4):
         deep = api.get(first.headers["Link"].split(">")[0].lstrip("<"))
     assert len(first.json()) == len(deep.json()) == 50
+
+
+def test_a_contact_without_entries_has_an_empty_timeline(api, workspace, contact):
+    response = api.get(timeline_path(workspace, contact))
+
+    assert response.status_code == 200
+    assert response.json() == []
+    assert "Link" not in response
 
 
 @pytest.mark.parametrize("deep", [False, True])
@@ -487,6 +496,7 @@ def test_another_workspace_cannot_read_the_timeline(
     api, outsider_api, workspace, other_workspace, contact, outsider_contact
 ):
     log(contact)
+    log(outsider_contact)
 
     assert outsider_api.get(timeline_path(workspace, contact)).status_code == 404
     assert outsider_api.get(timeline_path(other_workspace, contact)).status_code == 404
